@@ -1,0 +1,152 @@
+"""Settings: embedded defaults, overridden by an optional TOML file. Passed in, never global."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """The configuration file is unreadable or names an unknown setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class SttSettings:
+    model_dir: str = "whisper-base"  # relative to models_dir, or absolute (a CTranslate2 directory)
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+    beam_size: int = 1
+    temperature: float = 0.0
+    no_speech_threshold: float = 0.6
+    min_avg_logprob: float = -1.2
+
+
+@dataclass(frozen=True, slots=True)
+class LlmSettings:
+    model_file: str = "llm/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    # Languages where this model's rephrasing is trusted; elsewhere the curated text is spoken.
+    # The default model (0.5B) was measured unreliable in most languages: see README.
+    trusted_languages: tuple[str, ...] = ()
+    n_ctx: int = 2048
+    n_threads: int = 2
+    max_tokens: int = 160
+
+
+@dataclass(frozen=True, slots=True)
+class TtsSettings:
+    voices_dir: str = "voices"  # relative to models_dir: drop Piper *.onnx + *.onnx.json here
+    espeak_binary: str = "espeak-ng"
+    espeak_rate_wpm: int = 160
+    # language code -> voice file stem, to pick one of several installed Piper voices
+    preferred_voices: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VadSettings:
+    start_threshold: float = 0.5
+    stop_threshold: float = 0.35
+    min_speech_ms: int = 200
+    end_of_turn_silence_ms: int = 700
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalSettings:
+    # Below this fused score there is no FAQ answer (calibrated on tests/data; see README).
+    answer_threshold: float = 0.85
+    # A question closer than this to an off-topic/injection exemplar (and closer than to the FAQ)
+    # is refused.
+    negative_margin: float = 0.0
+    top_k: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    max_text_chars: int = 2000
+    max_audio_seconds: float = 30.0
+    max_upload_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacySettings:
+    store_audio: bool = False
+    transcript_retention_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    ice_servers: tuple[str, ...] = ()  # none by default: no outbound STUN
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    root: Path = field(default_factory=Path.cwd)
+    models_dir: Path = Path("models")
+    var_dir: Path = Path("var")
+    faq_dir: Path = Path("faq_db")
+    default_language: str = "pt"
+    stt: SttSettings = field(default_factory=SttSettings)
+    llm: LlmSettings = field(default_factory=LlmSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+    vad: VadSettings = field(default_factory=VadSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+
+    def path(self, p: Path | str) -> Path:
+        """Resolve a setting path against the project root."""
+        p = Path(p)
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def models_path(self) -> Path:
+        return self.path(self.models_dir)
+
+    @property
+    def db_path(self) -> Path:
+        return self.path(self.var_dir) / "voice_agent.sqlite3"
+
+    def model_path(self, p: str) -> Path:
+        q = Path(p)
+        return q if q.is_absolute() else self.models_path / q
+
+
+def _merge(obj: Any, data: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {where}{key!r}; known: {', '.join(known)}")
+        current = getattr(obj, key)
+        if is_dataclass(current) and not isinstance(current, type):
+            if not isinstance(value, dict):
+                raise ConfigError(f"setting {where}{key!r} must be a table")
+            changes[key] = _merge(current, value, f"{where}{key}.")
+        elif isinstance(current, Path):
+            changes[key] = Path(value)
+        elif isinstance(current, tuple):
+            changes[key] = tuple(value)
+        else:
+            changes[key] = value
+    return replace(obj, **changes)
+
+
+def load_settings(config_file: Path | None = None, root: Path | None = None) -> Settings:
+    """Embedded defaults, then `voice-agent.toml` in the root (or the given file), then env."""
+    root = (root or Path(os.environ.get("VOICE_AGENT_ROOT", Path.cwd()))).resolve()
+    settings = Settings(root=root)
+    path = config_file or Path(os.environ.get("VOICE_AGENT_CONFIG", root / "voice-agent.toml"))
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        settings = _merge(settings, data, "")
+    elif config_file is not None:
+        raise ConfigError(f"config file not found: {config_file}")
+    return settings

@@ -1,0 +1,252 @@
+"""FAQ content: YAML files in faq_db/ (the source of truth) loaded into a SQLite store.
+
+The store keeps the entries, their per-language texts (with an FTS5 index) and a cache of
+text embeddings keyed by content hash, so a reload only embeds what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .errors import BadInput
+from .languages import CODES
+
+STATUSES = ("draft", "machine-translated", "reviewed")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalizedText:
+    question: str
+    paraphrases: tuple[str, ...]
+    answer: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class FaqEntry:
+    id: str
+    topic: str
+    owner: str
+    last_reviewed: str
+    sources: tuple[str, ...]
+    languages: dict[str, LocalizedText] = field(default_factory=dict)
+
+    @property
+    def link(self) -> str | None:
+        return self.sources[0] if self.sources else None
+
+    def answer_in(self, lang: str) -> tuple[str, str]:
+        """The curated answer in `lang`, else English, else Portuguese: (language, text)."""
+        for code in (lang, "en", "pt"):
+            if code in self.languages:
+                return code, self.languages[code].answer
+        code, loc = next(iter(self.languages.items()))
+        return code, loc.answer
+
+
+class FaqFormatError(BadInput):
+    code = "faq_format"
+
+
+def parse_entry(data: object, where: str) -> FaqEntry:
+    if not isinstance(data, dict):
+        raise FaqFormatError(f"{where}: expected a mapping at the top level")
+    for key in ("id", "topic", "languages"):
+        if key not in data:
+            raise FaqFormatError(f"{where}: missing field {key!r}")
+    langs = data["languages"]
+    if not isinstance(langs, dict) or not langs:
+        raise FaqFormatError(f"{where}: 'languages' must map language codes to texts")
+    out: dict[str, LocalizedText] = {}
+    for code, loc in langs.items():
+        if code not in CODES:
+            raise FaqFormatError(f"{where}: unsupported language {code!r}")
+        if not isinstance(loc, dict):
+            raise FaqFormatError(f"{where}: languages.{code} must be a mapping")
+        for key in ("question", "answer"):
+            if not isinstance(loc.get(key), str) or not loc[key].strip():
+                raise FaqFormatError(f"{where}: languages.{code}.{key} must be non-empty text")
+        paras = loc.get("paraphrases") or []
+        if not isinstance(paras, list) or not all(isinstance(p, str) for p in paras):
+            raise FaqFormatError(f"{where}: languages.{code}.paraphrases must be a list of text")
+        status = str(loc.get("status", "draft"))
+        if status not in STATUSES:
+            raise FaqFormatError(f"{where}: languages.{code}.status must be one of {STATUSES}")
+        out[code] = LocalizedText(
+            loc["question"].strip(), tuple(p.strip() for p in paras if p.strip()),
+            " ".join(loc["answer"].split()), status,
+        )
+    sources = data.get("sources") or []
+    return FaqEntry(
+        id=str(data["id"]),
+        topic=str(data["topic"]),
+        owner=str(data.get("owner", "")),
+        last_reviewed=str(data.get("last_reviewed", "")),
+        sources=tuple(str(s) for s in sources),
+        languages=out,
+    )
+
+
+def load_entries(faq_dir: Path) -> list[FaqEntry]:
+    files = sorted((faq_dir / "entries").glob("*.yaml"))
+    entries: list[FaqEntry] = []
+    seen: dict[str, Path] = {}
+    for f in files:
+        try:
+            data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise FaqFormatError(f"{f}: not valid YAML ({exc})") from exc
+        entry = parse_entry(data, str(f))
+        if entry.id in seen:
+            raise FaqFormatError(f"{f}: duplicate id {entry.id!r} (also in {seen[entry.id]})")
+        seen[entry.id] = f
+        entries.append(entry)
+    if not entries:
+        raise FaqFormatError(f"no FAQ entries found in {faq_dir / 'entries'}")
+    return entries
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id TEXT PRIMARY KEY, topic TEXT NOT NULL, owner TEXT, last_reviewed TEXT,
+    sources TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS texts (
+    id INTEGER PRIMARY KEY, entry_id TEXT NOT NULL, lang TEXT NOT NULL,
+    kind TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS texts_fts USING fts5(
+    text, content='texts', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    key TEXT PRIMARY KEY, dim INTEGER NOT NULL, vector BLOB NOT NULL
+);
+"""
+
+
+def _entry_json(e: FaqEntry) -> str:
+    return json.dumps(
+        {
+            "id": e.id, "topic": e.topic, "owner": e.owner, "last_reviewed": e.last_reviewed,
+            "sources": list(e.sources),
+            "languages": {
+                c: {"question": t.question, "paraphrases": list(t.paraphrases),
+                    "answer": t.answer, "status": t.status}
+                for c, t in e.languages.items()
+            },
+        },
+        ensure_ascii=False,
+    )
+
+
+class FaqStore:
+    """SQLite store. One connection per store; used from one thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(str(path), check_same_thread=False)
+        self.db.executescript(SCHEMA)
+
+    def replace_all(self, entries: Iterable[FaqEntry]) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM entries")
+            self.db.execute("DELETE FROM texts")
+            self.db.execute("INSERT INTO texts_fts(texts_fts) VALUES('delete-all')")
+            for e in entries:
+                self.db.execute(
+                    "INSERT INTO entries VALUES (?,?,?,?,?,?)",
+                    (e.id, e.topic, e.owner, e.last_reviewed, json.dumps(list(e.sources)),
+                     _entry_json(e)),
+                )
+                for code, loc in e.languages.items():
+                    rows = [("question", loc.question)] + [("paraphrase", p) for p in loc.paraphrases]
+                    rows.append(("answer", loc.answer))
+                    for kind, text in rows:
+                        cur = self.db.execute(
+                            "INSERT INTO texts(entry_id, lang, kind, text) VALUES (?,?,?,?)",
+                            (e.id, code, kind, text),
+                        )
+                        self.db.execute(
+                            "INSERT INTO texts_fts(rowid, text) VALUES (?,?)", (cur.lastrowid, text)
+                        )
+
+    def entries(self) -> dict[str, FaqEntry]:
+        out: dict[str, FaqEntry] = {}
+        for (body,) in self.db.execute("SELECT body FROM entries ORDER BY id"):
+            e = parse_entry(json.loads(body), "store")
+            out[e.id] = e
+        return out
+
+    def texts(self, kinds: tuple[str, ...] = ("question", "paraphrase")) -> list[tuple[int, str, str, str]]:
+        marks = ",".join("?" * len(kinds))
+        return list(
+            self.db.execute(
+                f"SELECT id, entry_id, lang, text FROM texts WHERE kind IN ({marks}) ORDER BY id",
+                kinds,
+            )
+        )
+
+    def fts_search(self, query: str, limit: int = 20) -> list[tuple[str, float]]:
+        """(entry_id, bm25) best first; bm25 is negative, lower is better."""
+        tokens = [t for t in _fts_tokens(query) if len(t) >= 2]
+        if not tokens:
+            return []
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in tokens[:32])
+        rows = self.db.execute(
+            "SELECT t.entry_id, bm25(texts_fts) AS s FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid "
+            "WHERE texts_fts MATCH ? ORDER BY s LIMIT ?",
+            (match, limit),
+        )
+        best: dict[str, float] = {}
+        for entry_id, score in rows:
+            best.setdefault(entry_id, float(score))
+        return sorted(best.items(), key=lambda kv: kv[1])
+
+    # --- embedding cache -------------------------------------------------------------------
+    def cached_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for key, _dim, blob in self.db.execute(
+                f"SELECT key, dim, vector FROM embeddings WHERE key IN ({marks})", part
+            ):
+                out[key] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def store_vectors(self, items: dict[str, np.ndarray]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
+                [(k, len(v), v.astype(np.float32).tobytes()) for k, v in items.items()],
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def embedding_key(model: str, text: str) -> str:
+    return hashlib.sha1(f"{model}\0{text}".encode()).hexdigest()
+
+
+def _fts_tokens(text: str) -> list[str]:
+    word: list[str] = []
+    out: list[str] = []
+    for ch in text.lower():
+        if ch.isalnum():
+            word.append(ch)
+        elif word:
+            out.append("".join(word))
+            word = []
+    if word:
+        out.append("".join(word))
+    return out

@@ -1,0 +1,69 @@
+"""The answer LLM (llama-cpp-python), streaming tokens from a worker thread.
+
+It is only ever asked to rephrase one curated FAQ answer; its output is checked by
+`grounding.check` before a word of it is spoken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from .config import LlmSettings
+from .errors import ModelMissing
+from .models import FIX, check_file, expected_size
+from .workers import ModelWorker
+
+
+class ReplyGenerator(Protocol):
+    name: str
+
+    def stream_reply(self, messages: list[dict[str, str]]) -> AsyncIterator[str]: ...
+
+
+class LlamaGenerator:
+    def __init__(self, path: Path, settings: LlmSettings, models_dir: Path) -> None:
+        self._path = path
+        self._settings = settings
+        self._models_dir = models_dir
+        self._worker = ModelWorker("llm")
+        self._llm: Any = None
+        self.name = path.stem
+
+    def _load(self) -> Any:
+        if self._llm is None:
+            check_file(self._path, expected_size(self._models_dir, self._path), what="LLM")
+            from llama_cpp import Llama
+
+            try:
+                self._llm = Llama(
+                    model_path=str(self._path),
+                    n_ctx=self._settings.n_ctx,
+                    n_threads=self._settings.n_threads,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ModelMissing(f"LLM file {self._path} failed to load ({exc}); {FIX}") from exc
+        return self._llm
+
+    async def load(self) -> None:
+        await self._worker.run(self._load)
+
+    def _tokens(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        llm = self._load()
+        for part in llm.create_chat_completion(
+            messages=messages,
+            stream=True,
+            temperature=0.0,
+            max_tokens=self._settings.max_tokens,
+        ):
+            delta = part["choices"][0].get("delta", {})
+            if text := delta.get("content"):
+                yield text
+
+    def stream_reply(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
+        return self._worker.stream(lambda: self._tokens(messages))
+
+    def close(self) -> None:
+        self._worker.close()

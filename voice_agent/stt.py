@@ -1,0 +1,159 @@
+"""Speech-to-text with faster-whisper: one encoder pass serves language ID and decoding.
+
+faster-whisper's `transcribe()` encodes the audio once to detect the language and again to
+decode. Questions are at most one 30 s window, so this runs the encoder once, reads the
+language distribution from it (restricted to the supported set and weighted by the session's
+prior), then decodes greedily (temperature 0, no fallback retries) with that language.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .config import SttSettings
+from .errors import EngineFailure, ModelMissing
+from .languages import CODES
+from .models import FIX, check_file, expected_size
+from .workers import ModelWorker
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    text: str
+    language: str
+    probability: float
+    language_probs: Mapping[str, float] = field(default_factory=dict)
+    no_speech_prob: float = 0.0
+    avg_logprob: float = 0.0
+    compression_ratio: float = 1.0
+    audio_seconds: float = 0.0
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def unintelligible(self) -> bool:
+        """Whisper's own signals that nothing usable was said (noise, silence, loops)."""
+        return (
+            not self.text.strip()
+            or (self.no_speech_prob > 0.6 and self.avg_logprob < -0.7)
+            or self.avg_logprob < -1.2
+            or self.compression_ratio > 2.4
+        )
+
+
+class SpeechToText(Protocol):
+    async def transcribe(
+        self, audio: np.ndarray, *, language: str | None = None, prior: str | None = None
+    ) -> Transcript: ...
+
+
+def _compression_ratio(text: str) -> float:
+    raw = text.encode("utf-8")
+    return len(raw) / max(1, len(zlib.compress(raw))) if raw else 1.0
+
+
+class WhisperStt:
+    def __init__(self, model_dir: Path, settings: SttSettings, models_dir: Path) -> None:
+        self._dir = model_dir
+        self._settings = settings
+        self._models_dir = models_dir
+        self._worker = ModelWorker("stt")
+        self._model: object | None = None
+
+    @property
+    def name(self) -> str:
+        return f"faster-whisper:{self._dir.name}"
+
+    def _load(self) -> object:
+        if self._model is None:
+            from faster_whisper import WhisperModel
+
+            weights = self._dir / "model.bin"
+            check_file(weights, expected_size(self._models_dir, weights), what="speech-to-text")
+            try:
+                self._model = WhisperModel(
+                    str(self._dir),
+                    device="cpu",
+                    compute_type=self._settings.compute_type,
+                    cpu_threads=self._settings.cpu_threads,
+                    local_files_only=True,
+                )
+            except (RuntimeError, ValueError, OSError) as exc:
+                raise ModelMissing(
+                    f"speech-to-text model in {self._dir} failed to load ({exc}); {FIX}"
+                ) from exc
+        return self._model
+
+    async def load(self) -> None:
+        await self._worker.run(self._load)
+
+    async def transcribe(
+        self, audio: np.ndarray, *, language: str | None = None, prior: str | None = None
+    ) -> Transcript:
+        return await self._worker.run(self._transcribe, audio, language, prior)
+
+    def _transcribe(self, audio: np.ndarray, language: str | None, prior: str | None) -> Transcript:
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = self._load()
+        t0 = time.perf_counter()
+        fe = model.feature_extractor  # type: ignore[attr-defined]
+        features = fe(audio)[..., : fe.nb_max_frames]
+        encoder_output = model.encode(pad_or_trim(features))  # type: ignore[attr-defined]
+        t1 = time.perf_counter()
+        probs: dict[str, float] = {}
+        if language is None:
+            raw = model.model.detect_language(encoder_output)[0]  # type: ignore[attr-defined]
+            allp = {tok[2:-2]: float(p) for tok, p in raw}
+            total = sum(allp.get(c, 0.0) for c in CODES) or 1.0
+            probs = {c: allp.get(c, 0.0) / total for c in CODES}
+            weighted = dict(probs)
+            if prior in weighted:
+                weighted[prior] += 0.25
+            language = max(weighted, key=lambda c: weighted[c])
+            probability = probs[language]
+        else:
+            probability = 1.0
+        t2 = time.perf_counter()
+        tok = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)  # type: ignore[attr-defined]
+        try:
+            result = model.model.generate(  # type: ignore[attr-defined]
+                encoder_output,
+                [[*tok.sot_sequence, tok.no_timestamps]],
+                beam_size=self._settings.beam_size,
+                max_length=224,
+                return_scores=True,
+                return_no_speech_prob=True,
+                suppress_blank=True,
+                suppress_tokens=[-1],
+            )[0]
+        except RuntimeError as exc:
+            raise EngineFailure(f"speech-to-text failed: {exc}", retryable=True) from exc
+        ids = [t for t in result.sequences_ids[0] if t < tok.eot]
+        text = tok.decode(ids).strip()
+        t3 = time.perf_counter()
+        return Transcript(
+            text=text,
+            language=language,
+            probability=probability,
+            language_probs=probs,
+            no_speech_prob=float(result.no_speech_prob),
+            avg_logprob=float(result.scores[0]) if result.scores else 0.0,
+            compression_ratio=_compression_ratio(text),
+            audio_seconds=len(audio) / 16000,
+            timings_ms={
+                "encode": (t1 - t0) * 1000,
+                "detect": (t2 - t1) * 1000,
+                "decode": (t3 - t2) * 1000,
+            },
+        )
+
+    def close(self) -> None:
+        self._worker.close()

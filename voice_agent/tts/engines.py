@@ -1,0 +1,140 @@
+"""Speech synthesis engines behind one small Protocol: Piper voices, and espeak-ng as fallback.
+
+Each `synthesize` call speaks one sentence and returns mono int16 PCM at the engine's native
+rate; callers run it in the TTS worker thread and resample only at the output edge.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import EngineFailure, ModelMissing
+from ..languages import BY_CODE, CODES
+from ..models import FIX
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechAudio:
+    pcm: np.ndarray  # int16 mono
+    sample_rate: int
+    text: str
+    phonemes: tuple[str, ...] = ()
+
+
+class Synthesizer(Protocol):
+    name: str  # "piper:<voice>" | "espeak-ng:<voice>"
+
+    def synthesize(self, text: str) -> SpeechAudio: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PiperVoiceFile:
+    path: Path
+    language: str  # supported code
+    locale: str  # e.g. pt_PT
+
+    @property
+    def stem(self) -> str:
+        return self.path.name.removesuffix(".onnx")
+
+
+def scan_piper_voices(voices_dir: Path) -> list[PiperVoiceFile]:
+    """Every `*.onnx` with its `*.onnx.json` in the folder whose language is supported."""
+    found: list[PiperVoiceFile] = []
+    if not voices_dir.is_dir():
+        return found
+    for onnx in sorted(voices_dir.glob("*.onnx")):
+        cfg = onnx.with_name(onnx.name + ".json")
+        if not cfg.exists():
+            continue
+        try:
+            data = json.loads(cfg.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        locale = (
+            (data.get("language") or {}).get("code")
+            or (data.get("espeak") or {}).get("voice")
+            or onnx.name.split("-")[0]
+        )
+        code = str(locale).replace("-", "_").split("_")[0].lower()
+        if code in CODES:
+            found.append(PiperVoiceFile(onnx, code, str(locale)))
+    return found
+
+
+def choose_piper_voice(
+    voices: list[PiperVoiceFile], lang: str, preferred: dict[str, str]
+) -> PiperVoiceFile | None:
+    mine = [v for v in voices if v.language == lang]
+    if not mine:
+        return None
+    if lang in preferred:
+        for v in mine:
+            if v.stem == preferred[lang]:
+                return v
+    if lang == "pt":  # European Portuguese voices first
+        mine.sort(key=lambda v: 0 if v.locale.lower().replace("-", "_") == "pt_pt" else 1)
+    return mine[0]
+
+
+class PiperTts:
+    def __init__(self, voice: PiperVoiceFile) -> None:
+        from piper import PiperVoice
+
+        self.name = f"piper:{voice.stem}"
+        try:
+            self._voice = PiperVoice.load(voice.path, voice.path.with_name(voice.path.name + ".json"))
+        except Exception as exc:  # onnxruntime raises several unrelated types
+            raise ModelMissing(f"Piper voice {voice.path} failed to load ({exc}); {FIX}") from exc
+        self.sample_rate = int(self._voice.config.sample_rate)
+
+    def synthesize(self, text: str) -> SpeechAudio:
+        chunks = list(self._voice.synthesize(text))
+        if not chunks:
+            return SpeechAudio(np.zeros(0, np.int16), self.sample_rate, text)
+        pcm = np.concatenate([c.audio_int16_array for c in chunks])
+        phonemes = tuple(p for c in chunks for p in c.phonemes)
+        return SpeechAudio(pcm, self.sample_rate, text, phonemes)
+
+
+class EspeakTts:
+    def __init__(self, binary: str, voice: str, rate_wpm: int) -> None:
+        path = shutil.which(binary)
+        if path is None:
+            raise ModelMissing(
+                f"espeak-ng is not installed (no {binary!r} on PATH); install the Debian package "
+                "`espeak-ng` (as root: apt-get install espeak-ng), or add a Piper voice"
+            )
+        self._binary = path
+        self._voice = voice
+        self._rate = rate_wpm
+        self.name = f"espeak-ng:{voice}"
+
+    def synthesize(self, text: str) -> SpeechAudio:
+        try:
+            proc = subprocess.run(
+                [self._binary, "-v", self._voice, "-s", str(self._rate), "-b", "1", "--stdout"],
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=30,
+                check=True,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise EngineFailure(f"espeak-ng failed for voice {self._voice}: {exc}") from exc
+        with wave.open(io.BytesIO(proc.stdout), "rb") as w:
+            rate = w.getframerate()
+            pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int16)
+        return SpeechAudio(pcm, rate, text)
+
+
+def espeak_voice(lang: str) -> str:
+    return BY_CODE[lang].espeak_voice
