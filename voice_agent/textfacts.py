@@ -20,9 +20,7 @@ from typing import Literal
 FactKind = Literal["url", "phone", "acronym", "number"]
 
 # Short emergency/helpline numbers that count as phones on their own.
-SHORT_PHONES: frozenset[str] = frozenset(
-    {"112", "115", "117", "144", "116000", "116006", "116111"}
-)
+SHORT_PHONES: frozenset[str] = frozenset({"112", "115", "117", "144", "116000", "116006", "116111"})
 MIN_PHONE_DIGITS = 9
 PT_COUNTRY_CODE = "351"
 
@@ -42,7 +40,8 @@ URL_RE = re.compile(
     rf"(?![A-Za-z0-9\-]){_PATH}",
     re.IGNORECASE,
 )
-_URL_TRAILING = ".,;:!?)]}'\"/"
+_URL_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
+_URL_TRAILING = _URL_TRAILING_PUNCTUATION + "/"
 
 # Whole word of >= 2 Latin capitals (digits allowed after the first letter).
 _NOT_LATIN_WORD = "A-Za-z0-9\u00c0-\u024f"
@@ -99,8 +98,7 @@ class FactSpan:
 def to_ascii_digits(text: str) -> str:
     """Map every Unicode decimal digit (٣, ۳, ३, ৩, ੩, ૩ ...) to 0-9; same length."""
     return "".join(
-        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
-        for ch in text
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
     )
 
 
@@ -144,8 +142,8 @@ def find_fact_spans(text: str) -> list[FactSpan]:
         spans.append(span)
 
     for match in URL_RE.finditer(ascii_text):
-        raw = match.group().rstrip(_URL_TRAILING)
-        if raw and "." in raw:
+        raw = match.group().rstrip(_URL_TRAILING_PUNCTUATION)
+        if "." in raw:
             take(FactSpan("url", match.start(), match.start() + len(raw), normalize_url(raw)))
 
     for match in PHONE_RE.finditer(ascii_text):
