@@ -59,6 +59,7 @@ class RetrievalSettings:
     # A question closer than this to an off-topic/injection exemplar (and closer than to the FAQ)
     # is refused.
     negative_margin: float = 0.0
+    negative_threshold: float = 0.85
     top_k: int = 5
 
 

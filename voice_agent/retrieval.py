@@ -89,7 +89,7 @@ class Retriever:
         negatives_file: Path,
         worker: ModelWorker,
     ) -> None:
-        self._store = store
+        self.store = store
         self._embedder = embedder
         self._settings = settings
         self._negatives_file = negatives_file
@@ -102,12 +102,12 @@ class Retriever:
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
         keys = [embedding_key(self._embedder.name, t) for t in texts]
-        cached = self._store.cached_vectors(keys)
+        cached = self.store.cached_vectors(keys)
         missing = [i for i, k in enumerate(keys) if k not in cached]
         if missing:
             fresh = self._embedder.embed([texts[i] for i in missing])
             new = {keys[i]: fresh[j] for j, i in enumerate(missing)}
-            self._store.store_vectors(new)
+            self.store.store_vectors(new)
             cached.update(new)
         if not texts:
             return np.zeros((0, 384), np.float32)
@@ -115,8 +115,8 @@ class Retriever:
 
     def rebuild(self) -> None:
         """(Re)load entries and vectors from the store; blocking, call via the worker."""
-        self.entries = self._store.entries()
-        rows = self._store.texts()
+        self.entries = self.store.entries()
+        rows = self.store.texts()
         self._rows = [(entry_id, lang, text) for _id, entry_id, lang, text in rows]
         self._matrix = self._vectors([r[2] for r in self._rows])
         negatives = yaml.safe_load(self._negatives_file.read_text(encoding="utf-8")) or {}
@@ -139,7 +139,7 @@ class Retriever:
             entry_id = self._rows[i][0]
             if entry_id not in best or score > best[entry_id][0]:
                 best[entry_id] = (float(score), i)
-        lexical = [eid for eid, _ in self._store.fts_search(question)]
+        lexical = [eid for eid, _ in self.store.fts_search(question)]
         hits = []
         for entry_id, (score, i) in best.items():
             rank = lexical.index(entry_id) if entry_id in lexical else None

@@ -48,6 +48,10 @@ class Transcript:
 
 
 class SpeechToText(Protocol):
+    name: str
+
+    async def load(self) -> None: ...
+
     async def transcribe(
         self, audio: np.ndarray, *, language: str | None = None, prior: str | None = None
     ) -> Transcript: ...

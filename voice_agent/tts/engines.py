@@ -28,6 +28,7 @@ class SpeechAudio:
     sample_rate: int
     text: str
     phonemes: tuple[str, ...] = ()
+    visemes: tuple[tuple[float, str], ...] = ()  # (seconds from start, viseme)
 
 
 class Synthesizer(Protocol):

@@ -1,0 +1,287 @@
+"""Command line: serve, ask, say, transcribe, models, faq. Errors are messages, not tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from .audio import decode_audio, write_wav
+from .config import ConfigError, Settings, load_settings
+from .errors import BadInput, ServiceError
+from .languages import BY_CODE, CODES, UnsupportedLanguage, normalize_code
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="voice-agent", description=__doc__)
+    p.add_argument("--config", type=Path, help="TOML settings file (default: ./voice-agent.toml)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the HTTP service")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+
+    a = sub.add_parser("ask", help="ask a question by text, audio or a JSONL batch")
+    src = a.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text")
+    src.add_argument("--audio", type=Path)
+    src.add_argument("--batch", type=Path, help="JSONL: {\"text\"|\"audio\", \"lang\"?} per line")
+    a.add_argument("--lang", help=f"language code ({', '.join(CODES)})")
+    a.add_argument("--out", type=Path, help="write the spoken reply to this WAV file")
+    a.add_argument("--json", action="store_true", help="print the result object as JSON")
+
+    y = sub.add_parser("say", help="speak text to a WAV file")
+    y.add_argument("--lang", required=True)
+    y.add_argument("text")
+    y.add_argument("-o", "--out", type=Path, required=True)
+
+    t = sub.add_parser("transcribe", help="speech to text")
+    t.add_argument("audio", type=Path)
+    t.add_argument("--lang")
+    t.add_argument("--json", action="store_true")
+
+    m = sub.add_parser("models", help="install or list models")
+    m.add_argument("action", choices=["install", "list"])
+
+    f = sub.add_parser("faq", help="FAQ content")
+    f.add_argument("action", choices=["load", "validate"])
+    return p
+
+
+def _lang(code: str | None) -> str | None:
+    return normalize_code(code) if code else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        handler = COMMANDS[args.command]
+        return handler(settings, args)
+    except (ServiceError, ConfigError, UnsupportedLanguage) as exc:
+        print(f"voice-agent: error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(coro_fn: Callable[[], Awaitable[int]]) -> int:
+    return asyncio.run(coro_fn())  # type: ignore[arg-type]
+
+
+# --- commands -----------------------------------------------------------------------------
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from .server import serve
+
+    serve(settings, host=args.host or settings.server.host, port=args.port or settings.server.port)
+    return 0
+
+
+def _print_result(result: dict[str, Any], as_json: bool, out: TextIO = sys.stdout) -> None:
+    if as_json:
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    lang = result["language"]
+    out.write(f"[{lang} {BY_CODE[lang].english_name}] " if lang in BY_CODE else "")
+    if result["transcript"]:
+        out.write(f"Q: {result['transcript']}\n")
+    out.write(f"A: {result['answer']}\n")
+    extra = f"faq={result['faq_id']} confidence={result['confidence']:.3f}"
+    extra += f" handoff={result['handoff']} voice={result['tts']}"
+    out.write(f"   ({extra})\n")
+    if result.get("link"):
+        out.write(f"   source: {result['link']}\n")
+    for w in result.get("warnings", []):
+        out.write(f"   note: {w}\n")
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    from .ask import ask
+    from .engine import Engine, TurnInput
+
+    lang = _lang(args.lang)
+    limits = settings.limits
+
+    async def one(engine: Engine, text: str | None, audio: Path | None, lang: str | None,
+                  out: Path | None) -> dict[str, Any]:
+        decoded = decode_audio(audio, max_seconds=limits.max_audio_seconds) if audio else None
+        outcome = await ask(engine, TurnInput(text=text, audio=decoded, language=lang),
+                            want_audio=out is not None)
+        if out is not None:
+            write_wav(out, outcome.pcm, outcome.sample_rate)
+        return outcome.result
+
+    async def run() -> int:
+        if args.text is not None:
+            from .engine import validate_text
+
+            validate_text(args.text, limits.max_text_chars)  # fail before loading models
+        if args.audio is not None:
+            decode_audio(args.audio, max_seconds=limits.max_audio_seconds)
+        engine = Engine.create(settings)
+        try:
+            await engine.load_faq()
+            if args.batch is None:
+                result = await one(engine, args.text, args.audio, lang, args.out)
+                for w in result["warnings"]:
+                    print(f"voice-agent: note: {w}", file=sys.stderr)
+                _print_result(result, args.json)
+                return 0
+            return await _batch(engine, args.batch, lang, one)
+        finally:
+            engine.close()
+
+    return _run(run)
+
+
+async def _batch(engine: Any, path: Path, default_lang: str | None,
+                 one: Callable[..., Awaitable[dict[str, Any]]]) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read batch file {path}: {exc}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or ("text" in item) == ("audio" in item):
+                raise BadInput('each line needs exactly one of "text" or "audio"')
+            lang = _lang(item.get("lang")) or default_lang
+            audio = Path(item["audio"]) if "audio" in item else None
+            if audio is not None and not audio.is_absolute():
+                audio = path.parent / audio
+            text = item.get("text")
+            if text is not None and not isinstance(text, str):
+                raise BadInput('"text" must be a string')
+            result = await one(engine, text, audio, lang, None)
+            result["line"] = n
+        except json.JSONDecodeError as exc:
+            result = {"line": n, "error": {"code": "bad_input", "message": f"not JSON: {exc}"}}
+        except (ServiceError, UnsupportedLanguage) as exc:
+            code = getattr(exc, "code", "bad_input")
+            result = {"line": n, "error": {"code": code, "message": getattr(exc, "message", str(exc))}}
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_say(settings: Settings, args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .engine import validate_text
+    from .tts.normalize import split_sentences
+    from .tts.voices import VoiceRegistry
+
+    lang = normalize_code(args.lang)
+    text = validate_text(args.text, settings.limits.max_text_chars)
+
+    async def run() -> int:
+        voices = VoiceRegistry(settings)
+        try:
+            synth = await voices.for_language(lang)
+            parts = [await voices.synthesize(synth, s, lang) for s in split_sentences(text)]
+        finally:
+            voices.close()
+        rate = parts[0].sample_rate if parts else 22050
+        write_wav(args.out, np.concatenate([p.pcm for p in parts]) if parts else np.zeros(0, np.int16), rate)
+        print(f"wrote {args.out} ({synth.name})")
+        return 0
+
+    return _run(run)
+
+
+def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
+    from .stt import WhisperStt
+
+    lang = _lang(args.lang)
+    decoded = decode_audio(args.audio, max_seconds=settings.limits.max_audio_seconds)
+
+    async def run() -> int:
+        stt = WhisperStt(settings.model_path(settings.stt.model_dir), settings.stt, settings.models_path)
+        try:
+            tr = await stt.transcribe(decoded.samples, language=lang)
+        finally:
+            stt.close()
+        if args.json:
+            print(json.dumps({"text": tr.text, "language": tr.language,
+                              "probability": round(tr.probability, 4),
+                              "seconds": round(decoded.seconds, 2), "truncated": decoded.truncated,
+                              "timings_ms": {k: round(v, 1) for k, v in tr.timings_ms.items()}},
+                             ensure_ascii=False))
+        else:
+            print(f"[{tr.language} {tr.probability:.2f}] {tr.text}")
+        return 0
+
+    return _run(run)
+
+
+def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
+    from . import models
+
+    if args.action == "install":
+        settings.models_path.mkdir(parents=True, exist_ok=True)
+        models.install(settings.models_path)
+        return 0
+    from .tts.voices import VoiceRegistry
+
+    installed = {e.kind: e for e in models.read_manifest(settings.models_path)}
+    voices = VoiceRegistry(settings)
+    stt_dir = settings.model_path(settings.stt.model_dir)
+    llm = settings.model_path(settings.llm.model_file)
+    trusted = set(settings.llm.trusted_languages)
+    print(f"models folder: {settings.models_path}")
+    for kind, e in sorted(installed.items()):
+        present = (settings.models_path / e.file).exists()
+        print(f"  {kind:<11} {e.name:<36} {'ok' if present else 'MISSING'}  ({e.licence})")
+    print(f"\n{'lang':<5} {'language':<12} {'speech-to-text':<28} {'voice':<32} answer mode")
+    for code in CODES:
+        mode = f"rephrase ({llm.stem})" if code in trusted and llm.exists() else "curated"
+        print(f"{code:<5} {BY_CODE[code].english_name:<12} {'faster-whisper:' + stt_dir.name:<28} "
+              f"{voices.describe(code):<32} {mode}")
+    voices.close()
+    return 0
+
+
+def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
+    from .faq import load_entries
+
+    entries = load_entries(settings.path(settings.faq_dir))
+    if args.action == "validate":
+        from .faq_validate import validate
+
+        problems = validate(entries)
+        for p in problems:
+            print(p)
+        print(f"{len(entries)} entries, {len(problems)} problems")
+        return 1 if problems else 0
+
+    async def run() -> int:
+        from .engine import Engine
+
+        engine = Engine.create(settings)
+        try:
+            n = await engine.load_faq()
+        finally:
+            engine.close()
+        print(f"loaded {n} entries into {settings.db_path}")
+        return 0
+
+    return _run(run)
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "serve": cmd_serve,
+    "ask": cmd_ask,
+    "say": cmd_say,
+    "transcribe": cmd_transcribe,
+    "models": cmd_models,
+    "faq": cmd_faq,
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""The engine: one turn = (VAD) -> STT -> language -> retrieval -> answer -> TTS, as events.
+
+`Engine.turn` yields the event vocabulary of `events.py` as the turn progresses, so the first
+sentence is synthesised (and can be played) while the rest is still being produced. Models
+are loaded once per engine and shared by every session; each runs in its own worker thread.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import events as ev
+from .answer import Answerer, Decision, Messages, decide
+from .audio import STT_RATE, DecodedAudio
+from .config import Settings
+from .errors import BadInput, ServiceError
+from .faq import FaqStore, load_entries
+from .languages import normalize_code
+from .lid import LanguageIdentifier, TextLanguageDetector
+from .llm import LlamaGenerator
+from .models import check_file
+from .retrieval import E5Embedder, Retriever
+from .stt import SpeechToText, WhisperStt
+from .tts.voices import VoiceRegistry, Voices
+from .vad import SileroModel, speech_span
+from .workers import ModelWorker
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(slots=True)
+class Session:
+    """What a conversation remembers: the language prior and recent turns."""
+
+    language: str | None = None
+    history: list[tuple[str, str | None]] = field(default_factory=list)  # (question, faq_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnInput:
+    text: str | None = None
+    audio: DecodedAudio | None = None
+    language: str | None = None  # given by the caller: no detection
+
+
+def validate_text(text: str, max_chars: int) -> str:
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise BadInput("the question is empty: type or say a question")
+    if len(cleaned) > max_chars:
+        raise BadInput(
+            f"the question is too long ({len(cleaned):,} characters; the limit is {max_chars:,}): "
+            "ask one short question at a time"
+        )
+    return cleaned
+
+
+@dataclass(slots=True)
+class Components:
+    """The engines a turn uses; real ones from `Engine.create`, fakes in tests."""
+
+    stt: SpeechToText
+    lid: LanguageIdentifier
+    retriever: Retriever
+    answerer: Answerer
+    voices: Voices
+    vad: Callable[[], SileroModel]
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, settings: Settings, parts: Components,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.stt = parts.stt
+        self.lid = parts.lid
+        self.retriever = parts.retriever
+        self.answerer = parts.answerer
+        self.voices = parts.voices
+        self._vad = parts.vad
+        self._closers = parts.closers
+
+    @classmethod
+    def create(cls, settings: Settings, clock: Callable[[], float] = time.perf_counter) -> Engine:
+        """The real engines, loaded lazily from `models/` (see `voice-agent models list`)."""
+        models = settings.models_path
+        stt = WhisperStt(settings.model_path(settings.stt.model_dir), settings.stt, models)
+        lid = LanguageIdentifier(TextLanguageDetector())
+        store = FaqStore(settings.db_path)
+        embed_worker = ModelWorker("embeddings")
+        retriever = Retriever(
+            store, E5Embedder(models / "embeddings" / "e5-small-q4.bin"), settings.retrieval,
+            DATA / "negatives.yaml", embed_worker,
+        )
+        trusted = frozenset(settings.llm.trusted_languages)
+        llm_path = settings.model_path(settings.llm.model_file)
+        llm = LlamaGenerator(llm_path, settings.llm, models) if trusted else None
+        answerer = Answerer(Messages(DATA / "messages.yaml"), lid, llm, trusted)
+        voices = VoiceRegistry(settings)
+        vad_path = models / "vad" / "silero_vad_v6.onnx"
+        vad_cache: list[SileroModel] = []
+
+        def vad() -> SileroModel:
+            if not vad_cache:
+                vad_cache.append(SileroModel(check_file(vad_path, what="VAD")))
+            return vad_cache[0]
+
+        closers = [stt.close, embed_worker.close, voices.close, store.close]
+        if llm is not None:
+            closers.append(llm.close)
+        parts = Components(stt, lid, retriever, answerer, voices, vad, closers)
+        return cls(settings, parts, clock)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def load_faq(self) -> int:
+        entries = load_entries(self.settings.path(self.settings.faq_dir))
+        self.retriever.store.replace_all(entries)
+        await self.retriever.rebuild_async()
+        return len(entries)
+
+    def close(self) -> None:
+        for close in self._closers:
+            close()
+
+    # --- one turn -----------------------------------------------------------------------------
+    async def turn(self, inp: TurnInput, session: Session) -> AsyncIterator[ev.Event]:
+        turn_id = uuid.uuid4().hex[:12]
+        t0 = self.clock()
+
+        def now() -> float:
+            return self.clock() - t0
+
+        given = normalize_code(inp.language) if inp.language else None
+        transcript = ""
+        decision: Decision | None = None
+        lang = given or session.language or self.settings.default_language
+
+        if inp.audio is not None:
+            span = speech_span(self._vad(), self.settings.vad, inp.audio.samples)
+            if span is None:
+                decision = Decision("didnt_hear", lang, None, 0.0, False)
+            else:
+                yield ev.SpeechStarted(turn_id=turn_id, t=now())
+                a, b = span
+                clip = inp.audio.samples[max(0, int((a - 0.3) * STT_RATE)) : int((b + 0.3) * STT_RATE)]
+                yield ev.SpeechEnded(turn_id=turn_id, t=now(), duration_s=round(b - a, 3))
+                tr = await self.stt.transcribe(clip, language=given, prior=session.language)
+                transcript = tr.text
+                yield ev.TranscriptFinal(turn_id=turn_id, t=now(), text=tr.text,
+                                         language=tr.language, probability=round(tr.probability, 4))
+                if tr.unintelligible:
+                    decision = Decision("didnt_hear", lang, None, 0.0, False)
+                elif given is None:
+                    guess = self.lid.identify(tr.text, audio_probs=tr.language_probs,
+                                              prior=session.language)
+                    lang = guess.language
+                    yield ev.LanguageChosen(turn_id=turn_id, t=now(), language=lang,
+                                            probability=round(guess.probability, 4),
+                                            source=guess.source)
+        else:
+            transcript = validate_text(inp.text or "", self.settings.limits.max_text_chars)
+            if given is None:
+                guess = self.lid.identify(transcript, prior=session.language)
+                lang = guess.language
+                yield ev.LanguageChosen(turn_id=turn_id, t=now(), language=lang,
+                                        probability=round(guess.probability, 4), source=guess.source)
+        if given:
+            yield ev.LanguageChosen(turn_id=turn_id, t=now(), language=lang, probability=1.0,
+                                    source="given")
+        session.language = lang
+
+        if decision is None:
+            result = await self.retriever.search_async(transcript)
+            decision = decide(result, lang, self.settings.retrieval, self.retriever.entries)
+        session.history.append((transcript, decision.faq_id))
+        yield ev.ReplyStarted(turn_id=turn_id, t=now(), language=lang, faq_id=decision.faq_id,
+                              confidence=decision.confidence, handoff=decision.handoff,
+                              link=decision.link, mode=self.answerer.mode(lang))
+        synth = None
+        try:
+            synth = await self.voices.for_language(lang)
+        except ServiceError as exc:
+            yield ev.ErrorEvent(turn_id=turn_id, t=now(), code=exc.code, message=exc.message)
+        said: list[str] = []
+        started_audio = False
+        async for _mode, sentence in self.answerer.sentences(decision, transcript):
+            said.append(sentence)
+            yield ev.ReplyText(turn_id=turn_id, t=now(), text=sentence)
+            if synth is None:
+                continue
+            try:
+                audio = await self.voices.synthesize(synth, sentence, lang)
+            except ServiceError as exc:
+                yield ev.ErrorEvent(turn_id=turn_id, t=now(), code=exc.code, message=exc.message)
+                synth = None
+                continue
+            if not started_audio:
+                started_audio = True
+                yield ev.AudioStarted(turn_id=turn_id, t=now(), sample_rate=audio.sample_rate,
+                                      voice=synth.name)
+            yield ev.AudioChunk(turn_id=turn_id, t=now(), pcm=audio.pcm.tobytes(),
+                                sample_rate=audio.sample_rate, text=sentence,
+                                visemes=audio.visemes)
+        if started_audio:
+            yield ev.AudioEnded(turn_id=turn_id, t=now())
+        yield ev.ReplyEnded(turn_id=turn_id, t=now(), text=" ".join(said))
+        yield ev.TurnEnded(turn_id=turn_id, t=now())
+
