@@ -265,13 +265,21 @@ def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
 
         engine = Engine.create(settings)
         try:
-            n = await engine.load_faq()
+            n = await engine.load_faq(_embedding_progress)
         finally:
             engine.close()
         print(f"loaded {n} entries into {settings.db_path}")
         return 0
 
     return _run(run)
+
+
+def _embedding_progress(done: int, total: int) -> None:
+    end = "\n" if done >= total else ""
+    prefix = "\r" if sys.stderr.isatty() else ""
+    if sys.stderr.isatty() or done >= total or done % 640 == 0:
+        sys.stderr.write(f"{prefix}embedding FAQ texts (first load only): {done}/{total}{end}")
+        sys.stderr.flush()
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {

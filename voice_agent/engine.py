@@ -23,8 +23,9 @@ from .languages import normalize_code
 from .lid import LanguageIdentifier, TextLanguageDetector
 from .llm import LlamaGenerator
 from .models import check_file
-from .retrieval import E5Embedder, Retriever
+from .retrieval import E5Embedder, Progress, Retriever
 from .stt import SpeechToText, WhisperStt
+from .tts.normalize import join_sentences
 from .tts.voices import VoiceRegistry, Voices
 from .vad import SileroModel, speech_span
 from .workers import ModelWorker
@@ -117,10 +118,10 @@ class Engine:
         return cls(settings, parts, clock)
 
     # --- lifecycle ----------------------------------------------------------------------------
-    async def load_faq(self) -> int:
+    async def load_faq(self, progress: Progress | None = None) -> int:
         entries = load_entries(self.settings.path(self.settings.faq_dir))
         self.retriever.store.replace_all(entries)
-        await self.retriever.rebuild_async()
+        await self.retriever.rebuild_async(progress)
         return len(entries)
 
     def close(self) -> None:
@@ -208,6 +209,6 @@ class Engine:
                                 visemes=audio.visemes)
         if started_audio:
             yield ev.AudioEnded(turn_id=turn_id, t=now())
-        yield ev.ReplyEnded(turn_id=turn_id, t=now(), text=" ".join(said))
+        yield ev.ReplyEnded(turn_id=turn_id, t=now(), text=join_sentences(said))
         yield ev.TurnEnded(turn_id=turn_id, t=now())
 

@@ -10,7 +10,7 @@ closer to them than to any FAQ text is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +21,9 @@ import yaml
 from .config import RetrievalSettings
 from .faq import FaqEntry, FaqStore, embedding_key
 from .workers import ModelWorker
+
+
+Progress = Callable[[int, int], None]
 
 
 class Embedder(Protocol):
@@ -100,25 +103,32 @@ class Retriever:
         self._neg_matrix = np.zeros((0, 384), np.float32)
         self._neg_kinds: list[str] = []
 
-    def _vectors(self, texts: list[str]) -> np.ndarray:
+    def _vectors(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
         keys = [embedding_key(self._embedder.name, t) for t in texts]
         cached = self.store.cached_vectors(keys)
         missing = [i for i, k in enumerate(keys) if k not in cached]
-        if missing:
-            fresh = self._embedder.embed([texts[i] for i in missing])
-            new = {keys[i]: fresh[j] for j, i in enumerate(missing)}
+        for start in range(0, len(missing), 64):
+            batch = missing[start : start + 64]
+            fresh = self._embedder.embed([texts[i] for i in batch])
+            new = {keys[i]: fresh[j] for j, i in enumerate(batch)}
             self.store.store_vectors(new)
             cached.update(new)
+            if progress:
+                progress(start + len(batch), len(missing))
         if not texts:
             return np.zeros((0, 384), np.float32)
         return np.stack([cached[k] for k in keys]).astype(np.float32)
 
-    def rebuild(self) -> None:
-        """(Re)load entries and vectors from the store; blocking, call via the worker."""
+    def rebuild(self, progress: Progress | None = None) -> None:
+        """(Re)load entries and vectors from the store; blocking, call via the worker.
+
+        Texts embedded before (same model, same text) come from the store's cache; only new or
+        changed texts are embedded, and `progress(done, total)` reports on those.
+        """
         self.entries = self.store.entries()
         rows = self.store.texts()
         self._rows = [(entry_id, lang, text) for _id, entry_id, lang, text in rows]
-        self._matrix = self._vectors([r[2] for r in self._rows])
+        self._matrix = self._vectors([r[2] for r in self._rows], progress)
         negatives = yaml.safe_load(self._negatives_file.read_text(encoding="utf-8")) or {}
         neg_texts: list[str] = []
         self._neg_kinds = []
@@ -128,8 +138,8 @@ class Retriever:
                 self._neg_kinds.append(str(kind))
         self._neg_matrix = self._vectors(neg_texts)
 
-    async def rebuild_async(self) -> None:
-        await self._worker.run(self.rebuild)
+    async def rebuild_async(self, progress: Progress | None = None) -> None:
+        await self._worker.run(self.rebuild, progress)
 
     def search(self, question: str) -> RetrievalResult:
         q = self._embedder.embed([question])[0]

@@ -180,3 +180,16 @@ def _is_abbreviation(text: str, match: re.Match[str]) -> bool:
         following = text[match.end() :].lstrip()
         return bool(following) and following[0].islower()
     return False
+
+
+_NO_SPACE_AFTER = ("。", "！", "？", "；", "：")
+
+
+def join_sentences(sentences: list[str]) -> str:
+    """Inverse of `split_sentences` for display: no space after full-width punctuation."""
+    out = ""
+    for s in sentences:
+        if out and not out.endswith(_NO_SPACE_AFTER):
+            out += " "
+        out += s
+    return out
