@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -67,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
+        if os.environ.get("VOICE_AGENT_DEBUG"):
+            raise
+        print(f"voice-agent: internal error: {exc.__class__.__name__}: {exc} "
+              "(set VOICE_AGENT_DEBUG=1 for details)", file=sys.stderr)
+        return 1
 
 
 def _run(coro_fn: Callable[[], Awaitable[int]]) -> int:
