@@ -46,8 +46,9 @@ class FakeStt:
     async def load(self) -> None:
         return None
 
-    async def transcribe(self, audio: np.ndarray, *, language: str | None = None,
-                         prior: str | None = None) -> Transcript:
+    async def transcribe(
+        self, audio: np.ndarray, *, language: str | None = None, prior: str | None = None
+    ) -> Transcript:
         self.calls += 1
         lang = language or self.language
         return Transcript(self.text, lang, 0.9, {lang: 0.9}, audio_seconds=len(audio) / 16000)
@@ -102,18 +103,33 @@ class FakeClock:
         return self.now
 
 
-def fake_engine(tmp: Path, faq_dir: Path, *, stt: FakeStt | None = None,
-                llm: FakeLlm | None = None, trusted: tuple[str, ...] = ()) -> Engine:
+def fake_engine(
+    tmp: Path,
+    faq_dir: Path,
+    *,
+    stt: FakeStt | None = None,
+    llm: FakeLlm | None = None,
+    trusted: tuple[str, ...] = (),
+) -> Engine:
     settings = Settings(root=tmp, faq_dir=faq_dir, var_dir=tmp / "var")
     store = FaqStore(settings.db_path)
     worker = ModelWorker("fake-embed")
-    retriever = Retriever(store, HashEmbedder(), settings.retrieval, DATA / "negatives.yaml", worker)
+    retriever = Retriever(
+        store, HashEmbedder(), settings.retrieval, DATA / "negatives.yaml", worker
+    )
     lid = LanguageIdentifier(TextLanguageDetector())
     answerer = Answerer(Messages(DATA / "messages.yaml"), lid, llm, frozenset(trusted))
 
     def no_vad() -> object:
         return object()  # tests that feed audio replace `speech_span`
 
-    parts = Components(stt or FakeStt(""), lid, retriever, answerer, FakeVoices(), no_vad,  # type: ignore[arg-type]
-                       [worker.close, store.close])
+    parts = Components(
+        stt or FakeStt(""),
+        lid,
+        retriever,
+        answerer,
+        FakeVoices(),
+        no_vad,  # type: ignore[arg-type]
+        [worker.close, store.close],
+    )
     return Engine(settings, parts, clock=FakeClock())

@@ -52,8 +52,12 @@ class Messages:
         return table.get(lang) or table["en"]
 
 
-def decide(result: RetrievalResult, language: str, settings: RetrievalSettings,
-           entries: Mapping[str, FaqEntry]) -> Decision:
+def decide(
+    result: RetrievalResult,
+    language: str,
+    settings: RetrievalSettings,
+    entries: Mapping[str, FaqEntry],
+) -> Decision:
     best = result.best
     score = best.score if best else 0.0
     near_negative = (
@@ -77,8 +81,13 @@ SYSTEM_PROMPT = (
 
 
 class Answerer:
-    def __init__(self, messages: Messages, lid: LanguageIdentifier,
-                 llm: ReplyGenerator | None, trusted: frozenset[str]) -> None:
+    def __init__(
+        self,
+        messages: Messages,
+        lid: LanguageIdentifier,
+        llm: ReplyGenerator | None,
+        trusted: frozenset[str],
+    ) -> None:
         self.messages = messages
         self._lid = lid
         self._llm = llm
@@ -110,13 +119,17 @@ class Answerer:
             for s in split_sentences(curated):
                 yield "curated", s
 
-    async def _rephrased(self, decision: Decision, question: str, curated: str) -> AsyncIterator[str]:
+    async def _rephrased(
+        self, decision: Decision, question: str, curated: str
+    ) -> AsyncIterator[str]:
         assert self._llm is not None
         language = BY_CODE[decision.language].english_name
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT.format(language=language)},
-            {"role": "user", "content": f"Official answer:\n{curated}\n\nCitizen's question:\n"
-                                        f"{question[:500]}"},
+            {
+                "role": "user",
+                "content": f"Official answer:\n{curated}\n\nCitizen's question:\n{question[:500]}",
+            },
         ]
         buf = ""
         async for token in self._llm.stream_reply(messages):
@@ -125,6 +138,6 @@ class Answerer:
             if len(parts) > 1:
                 for done in parts[:-1]:
                     yield done
-                buf = buf[buf.rfind(parts[-1]):]  # keep the unfinished sentence's own spacing
+                buf = buf[buf.rfind(parts[-1]) :]  # keep the unfinished sentence's own spacing
         if buf.strip():
             yield buf.strip()

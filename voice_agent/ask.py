@@ -66,8 +66,9 @@ def fold(events: list[ev.Event], warnings: list[str]) -> dict[str, Any]:
     }
 
 
-async def ask(engine: Engine, inp: TurnInput, session: Session | None = None,
-              *, want_audio: bool = True) -> AskOutcome:
+async def ask(
+    engine: Engine, inp: TurnInput, session: Session | None = None, *, want_audio: bool = True
+) -> AskOutcome:
     session = session or Session()
     collected: list[ev.Event] = []
     pcm: list[np.ndarray] = []

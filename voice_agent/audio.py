@@ -77,7 +77,9 @@ def resample_int16(pcm: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     if from_rate == to_rate or len(pcm) == 0:
         return pcm.astype(np.int16, copy=False)
     resampler = av.AudioResampler(format="s16", layout="mono", rate=to_rate)
-    frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1).astype(np.int16), format="s16", layout="mono")
+    frame = av.AudioFrame.from_ndarray(
+        pcm.reshape(1, -1).astype(np.int16), format="s16", layout="mono"
+    )
     frame.sample_rate = from_rate
     out = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
     out += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]

@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     src = a.add_mutually_exclusive_group(required=True)
     src.add_argument("--text")
     src.add_argument("--audio", type=Path)
-    src.add_argument("--batch", type=Path, help="JSONL: {\"text\"|\"audio\", \"lang\"?} per line")
+    src.add_argument("--batch", type=Path, help='JSONL: {"text"|"audio", "lang"?} per line')
     a.add_argument("--lang", help=f"language code ({', '.join(CODES)})")
     a.add_argument("--out", type=Path, help="write the spoken reply to this WAV file")
     a.add_argument("--json", action="store_true", help="print the result object as JSON")
@@ -71,8 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
         if os.environ.get("VOICE_AGENT_DEBUG"):
             raise
-        print(f"voice-agent: internal error: {exc.__class__.__name__}: {exc} "
-              "(set VOICE_AGENT_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"voice-agent: internal error: {exc.__class__.__name__}: {exc} "
+            "(set VOICE_AGENT_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -113,11 +116,13 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     lang = _lang(args.lang)
     limits = settings.limits
 
-    async def one(engine: Engine, text: str | None, audio: Path | None, lang: str | None,
-                  out: Path | None) -> dict[str, Any]:
+    async def one(
+        engine: Engine, text: str | None, audio: Path | None, lang: str | None, out: Path | None
+    ) -> dict[str, Any]:
         decoded = decode_audio(audio, max_seconds=limits.max_audio_seconds) if audio else None
-        outcome = await ask(engine, TurnInput(text=text, audio=decoded, language=lang),
-                            want_audio=out is not None)
+        outcome = await ask(
+            engine, TurnInput(text=text, audio=decoded, language=lang), want_audio=out is not None
+        )
         if out is not None:
             write_wav(out, outcome.pcm, outcome.sample_rate)
         return outcome.result
@@ -145,10 +150,11 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return _run(run)
 
 
-async def _batch(engine: Any, path: Path, default_lang: str | None,
-                 one: Callable[..., Awaitable[dict[str, Any]]]) -> int:
+async def _batch(
+    engine: Any, path: Path, default_lang: str | None, one: Callable[..., Awaitable[dict[str, Any]]]
+) -> int:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = (await asyncio.to_thread(path.read_text, encoding="utf-8")).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read batch file {path}: {exc}") from exc
     for n, line in enumerate(lines, 1):
@@ -171,7 +177,10 @@ async def _batch(engine: Any, path: Path, default_lang: str | None,
             result = {"line": n, "error": {"code": "bad_input", "message": f"not JSON: {exc}"}}
         except (ServiceError, UnsupportedLanguage) as exc:
             code = getattr(exc, "code", "bad_input")
-            result = {"line": n, "error": {"code": code, "message": getattr(exc, "message", str(exc))}}
+            result = {
+                "line": n,
+                "error": {"code": code, "message": getattr(exc, "message", str(exc))},
+            }
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return 0
@@ -195,7 +204,11 @@ def cmd_say(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             voices.close()
         rate = parts[0].sample_rate if parts else 22050
-        write_wav(args.out, np.concatenate([p.pcm for p in parts]) if parts else np.zeros(0, np.int16), rate)
+        write_wav(
+            args.out,
+            np.concatenate([p.pcm for p in parts]) if parts else np.zeros(0, np.int16),
+            rate,
+        )
         print(f"wrote {args.out} ({synth.name})")
         return 0
 
@@ -209,17 +222,27 @@ def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
     decoded = decode_audio(args.audio, max_seconds=settings.limits.max_audio_seconds)
 
     async def run() -> int:
-        stt = WhisperStt(settings.model_path(settings.stt.model_dir), settings.stt, settings.models_path)
+        stt = WhisperStt(
+            settings.model_path(settings.stt.model_dir), settings.stt, settings.models_path
+        )
         try:
             tr = await stt.transcribe(decoded.samples, language=lang)
         finally:
             stt.close()
         if args.json:
-            print(json.dumps({"text": tr.text, "language": tr.language,
-                              "probability": round(tr.probability, 4),
-                              "seconds": round(decoded.seconds, 2), "truncated": decoded.truncated,
-                              "timings_ms": {k: round(v, 1) for k, v in tr.timings_ms.items()}},
-                             ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "text": tr.text,
+                        "language": tr.language,
+                        "probability": round(tr.probability, 4),
+                        "seconds": round(decoded.seconds, 2),
+                        "truncated": decoded.truncated,
+                        "timings_ms": {k: round(v, 1) for k, v in tr.timings_ms.items()},
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             print(f"[{tr.language} {tr.probability:.2f}] {tr.text}")
         return 0
@@ -248,8 +271,10 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
     print(f"\n{'lang':<5} {'language':<12} {'speech-to-text':<28} {'voice':<32} answer mode")
     for code in CODES:
         mode = f"rephrase ({llm.stem})" if code in trusted and llm.exists() else "curated"
-        print(f"{code:<5} {BY_CODE[code].english_name:<12} {'faster-whisper:' + stt_dir.name:<28} "
-              f"{voices.describe(code):<32} {mode}")
+        print(
+            f"{code:<5} {BY_CODE[code].english_name:<12} {'faster-whisper:' + stt_dir.name:<28} "
+            f"{voices.describe(code):<32} {mode}"
+        )
     voices.close()
     return 0
 

@@ -74,8 +74,9 @@ class Components:
 
 
 class Engine:
-    def __init__(self, settings: Settings, parts: Components,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self, settings: Settings, parts: Components, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.stt = parts.stt
@@ -95,8 +96,11 @@ class Engine:
         store = FaqStore(settings.db_path)
         embed_worker = ModelWorker("embeddings")
         retriever = Retriever(
-            store, E5Embedder(models / "embeddings" / "e5-small-q4.bin"), settings.retrieval,
-            DATA / "negatives.yaml", embed_worker,
+            store,
+            E5Embedder(models / "embeddings" / "e5-small-q4.bin"),
+            settings.retrieval,
+            DATA / "negatives.yaml",
+            embed_worker,
         )
         trusted = frozenset(settings.llm.trusted_languages)
         llm_path = settings.model_path(settings.llm.model_file)
@@ -148,40 +152,65 @@ class Engine:
             else:
                 yield ev.SpeechStarted(turn_id=turn_id, t=now())
                 a, b = span
-                clip = inp.audio.samples[max(0, int((a - 0.3) * STT_RATE)) : int((b + 0.3) * STT_RATE)]
+                clip = inp.audio.samples[
+                    max(0, int((a - 0.3) * STT_RATE)) : int((b + 0.3) * STT_RATE)
+                ]
                 yield ev.SpeechEnded(turn_id=turn_id, t=now(), duration_s=round(b - a, 3))
                 tr = await self.stt.transcribe(clip, language=given, prior=session.language)
                 transcript = tr.text
-                yield ev.TranscriptFinal(turn_id=turn_id, t=now(), text=tr.text,
-                                         language=tr.language, probability=round(tr.probability, 4))
+                yield ev.TranscriptFinal(
+                    turn_id=turn_id,
+                    t=now(),
+                    text=tr.text,
+                    language=tr.language,
+                    probability=round(tr.probability, 4),
+                )
                 if tr.unintelligible:
                     decision = Decision("didnt_hear", lang, None, 0.0, False)
                 elif given is None:
-                    guess = self.lid.identify(tr.text, audio_probs=tr.language_probs,
-                                              prior=session.language)
+                    guess = self.lid.identify(
+                        tr.text, audio_probs=tr.language_probs, prior=session.language
+                    )
                     lang = guess.language
-                    yield ev.LanguageChosen(turn_id=turn_id, t=now(), language=lang,
-                                            probability=round(guess.probability, 4),
-                                            source=guess.source)
+                    yield ev.LanguageChosen(
+                        turn_id=turn_id,
+                        t=now(),
+                        language=lang,
+                        probability=round(guess.probability, 4),
+                        source=guess.source,
+                    )
         else:
             transcript = validate_text(inp.text or "", self.settings.limits.max_text_chars)
             if given is None:
                 guess = self.lid.identify(transcript, prior=session.language)
                 lang = guess.language
-                yield ev.LanguageChosen(turn_id=turn_id, t=now(), language=lang,
-                                        probability=round(guess.probability, 4), source=guess.source)
+                yield ev.LanguageChosen(
+                    turn_id=turn_id,
+                    t=now(),
+                    language=lang,
+                    probability=round(guess.probability, 4),
+                    source=guess.source,
+                )
         if given:
-            yield ev.LanguageChosen(turn_id=turn_id, t=now(), language=lang, probability=1.0,
-                                    source="given")
+            yield ev.LanguageChosen(
+                turn_id=turn_id, t=now(), language=lang, probability=1.0, source="given"
+            )
         session.language = lang
 
         if decision is None:
             result = await self.retriever.search_async(transcript)
             decision = decide(result, lang, self.settings.retrieval, self.retriever.entries)
         session.history.append((transcript, decision.faq_id))
-        yield ev.ReplyStarted(turn_id=turn_id, t=now(), language=lang, faq_id=decision.faq_id,
-                              confidence=decision.confidence, handoff=decision.handoff,
-                              link=decision.link, mode=self.answerer.mode(lang))
+        yield ev.ReplyStarted(
+            turn_id=turn_id,
+            t=now(),
+            language=lang,
+            faq_id=decision.faq_id,
+            confidence=decision.confidence,
+            handoff=decision.handoff,
+            link=decision.link,
+            mode=self.answerer.mode(lang),
+        )
         synth = None
         try:
             synth = await self.voices.for_language(lang)
@@ -202,13 +231,18 @@ class Engine:
                 continue
             if not started_audio:
                 started_audio = True
-                yield ev.AudioStarted(turn_id=turn_id, t=now(), sample_rate=audio.sample_rate,
-                                      voice=synth.name)
-            yield ev.AudioChunk(turn_id=turn_id, t=now(), pcm=audio.pcm.tobytes(),
-                                sample_rate=audio.sample_rate, text=sentence,
-                                visemes=audio.visemes)
+                yield ev.AudioStarted(
+                    turn_id=turn_id, t=now(), sample_rate=audio.sample_rate, voice=synth.name
+                )
+            yield ev.AudioChunk(
+                turn_id=turn_id,
+                t=now(),
+                pcm=audio.pcm.tobytes(),
+                sample_rate=audio.sample_rate,
+                text=sentence,
+                visemes=audio.visemes,
+            )
         if started_audio:
             yield ev.AudioEnded(turn_id=turn_id, t=now())
         yield ev.ReplyEnded(turn_id=turn_id, t=now(), text=join_sentences(said))
         yield ev.TurnEnded(turn_id=turn_id, t=now())
-

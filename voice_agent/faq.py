@@ -81,8 +81,10 @@ def parse_entry(data: object, where: str) -> FaqEntry:
         if status not in STATUSES:
             raise FaqFormatError(f"{where}: languages.{code}.status must be one of {STATUSES}")
         out[code] = LocalizedText(
-            loc["question"].strip(), tuple(p.strip() for p in paras if p.strip()),
-            " ".join(loc["answer"].split()), status,
+            loc["question"].strip(),
+            tuple(p.strip() for p in paras if p.strip()),
+            " ".join(loc["answer"].split()),
+            status,
         )
     sources = data.get("sources") or []
     return FaqEntry(
@@ -135,11 +137,18 @@ CREATE TABLE IF NOT EXISTS embeddings (
 def _entry_json(e: FaqEntry) -> str:
     return json.dumps(
         {
-            "id": e.id, "topic": e.topic, "owner": e.owner, "last_reviewed": e.last_reviewed,
+            "id": e.id,
+            "topic": e.topic,
+            "owner": e.owner,
+            "last_reviewed": e.last_reviewed,
             "sources": list(e.sources),
             "languages": {
-                c: {"question": t.question, "paraphrases": list(t.paraphrases),
-                    "answer": t.answer, "status": t.status}
+                c: {
+                    "question": t.question,
+                    "paraphrases": list(t.paraphrases),
+                    "answer": t.answer,
+                    "status": t.status,
+                }
                 for c, t in e.languages.items()
             },
         },
@@ -164,11 +173,19 @@ class FaqStore:
             for e in entries:
                 self.db.execute(
                     "INSERT INTO entries VALUES (?,?,?,?,?,?)",
-                    (e.id, e.topic, e.owner, e.last_reviewed, json.dumps(list(e.sources)),
-                     _entry_json(e)),
+                    (
+                        e.id,
+                        e.topic,
+                        e.owner,
+                        e.last_reviewed,
+                        json.dumps(list(e.sources)),
+                        _entry_json(e),
+                    ),
                 )
                 for code, loc in e.languages.items():
-                    rows = [("question", loc.question)] + [("paraphrase", p) for p in loc.paraphrases]
+                    rows = [("question", loc.question)] + [
+                        ("paraphrase", p) for p in loc.paraphrases
+                    ]
                     rows.append(("answer", loc.answer))
                     for kind, text in rows:
                         cur = self.db.execute(
@@ -186,7 +203,9 @@ class FaqStore:
             out[e.id] = e
         return out
 
-    def texts(self, kinds: tuple[str, ...] = ("question", "paraphrase")) -> list[tuple[int, str, str, str]]:
+    def texts(
+        self, kinds: tuple[str, ...] = ("question", "paraphrase")
+    ) -> list[tuple[int, str, str, str]]:
         marks = ",".join("?" * len(kinds))
         return list(
             self.db.execute(
@@ -202,8 +221,8 @@ class FaqStore:
             return []
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in tokens[:32])
         rows = self.db.execute(
-            "SELECT t.entry_id, bm25(texts_fts) AS s FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid "
-            "WHERE texts_fts MATCH ? ORDER BY s LIMIT ?",
+            "SELECT t.entry_id, bm25(texts_fts) AS s FROM texts_fts "
+            "JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? ORDER BY s LIMIT ?",
             (match, limit),
         )
         best: dict[str, float] = {}

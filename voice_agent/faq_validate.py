@@ -24,11 +24,15 @@ def validate(entries: list[FaqEntry]) -> list[str]:
         pt_facts = extract_facts(pt.answer) if pt else None
         for code, loc in e.languages.items():
             if len(loc.paraphrases) < MIN_PARAPHRASES:
-                problems.append(f"{where} {code}: {len(loc.paraphrases)} paraphrases, "
-                                f"need at least {MIN_PARAPHRASES}")
+                problems.append(
+                    f"{where} {code}: {len(loc.paraphrases)} paraphrases, "
+                    f"need at least {MIN_PARAPHRASES}"
+                )
             if len(loc.answer) > MAX_ANSWER_CHARS:
-                problems.append(f"{where} {code}: answer is {len(loc.answer)} characters "
-                                f"(limit {MAX_ANSWER_CHARS}: keep it to 2-4 spoken sentences)")
+                problems.append(
+                    f"{where} {code}: answer is {len(loc.answer)} characters "
+                    f"(limit {MAX_ANSWER_CHARS}: keep it to 2-4 spoken sentences)"
+                )
             for q in (loc.question, *loc.paraphrases):
                 key = (code, " ".join(q.lower().split()))
                 other = seen_questions.setdefault(key, e.id)
@@ -37,6 +41,8 @@ def validate(entries: list[FaqEntry]) -> list[str]:
             if pt_facts is not None and code != "pt":
                 lost = pt_facts.missing_from(extract_facts(loc.answer))
                 if not lost.is_empty():
-                    problems.append(f"{where} {code}: answer lacks {', '.join(sorted(lost.all()))} "
-                                    "from the pt answer")
+                    problems.append(
+                        f"{where} {code}: answer lacks {', '.join(sorted(lost.all()))} "
+                        "from the pt answer"
+                    )
     return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .lid import LanguageIdentifier
+from .lid import LanguageIdentifier, strip_facts
 from .textfacts import extract_facts
 
 
@@ -25,7 +25,8 @@ def check(candidate: str, source: str, lang: str, lid: LanguageIdentifier) -> Gr
     invented = extract_facts(candidate).missing_from(extract_facts(source))
     if not invented.is_empty():
         return GroundingResult(False, f"not in the FAQ entry: {', '.join(sorted(invented.all()))}")
-    if len(candidate.split()) >= 3 or lang == "zh":
+    # Only judge the language on real words: "Call 808 24 24 24." is one word, not five.
+    if len(strip_facts(candidate).split()) >= 3 or lang == "zh":
         guess = lid.identify(candidate)
         if guess.language != lang:
             return GroundingResult(False, f"language {guess.language}, expected {lang}")

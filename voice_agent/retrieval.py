@@ -22,7 +22,6 @@ from .config import RetrievalSettings
 from .faq import FaqEntry, FaqStore, embedding_key
 from .workers import ModelWorker
 
-
 Progress = Callable[[int, int], None]
 
 
@@ -155,8 +154,14 @@ class Retriever:
             rank = lexical.index(entry_id) if entry_id in lexical else None
             bonus = LEXICAL_BONUS[rank] if rank is not None and rank < len(LEXICAL_BONUS) else 0.0
             hits.append(
-                Hit(entry_id, score + bonus, score, self._rows[i][2], self._rows[i][1],
-                    None if rank is None else rank + 1)
+                Hit(
+                    entry_id,
+                    score + bonus,
+                    score,
+                    self._rows[i][2],
+                    self._rows[i][1],
+                    None if rank is None else rank + 1,
+                )
             )
         hits.sort(key=lambda h: h.score, reverse=True)
         neg_score, neg_kind = 0.0, None

@@ -44,16 +44,19 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         engine = holder.get("engine")
-        return {"status": "ok" if engine else "starting",
-                "faq_entries": len(engine.retriever.entries) if engine else 0}
+        return {
+            "status": "ok" if engine else "starting",
+            "faq_entries": len(engine.retriever.entries) if engine else 0,
+        }
 
     @app.post("/api/ask")
     async def api_ask(req: AskRequest) -> dict[str, Any]:
         engine = holder["engine"]
         try:
             async with app.state.ask_lock:
-                outcome = await ask(engine, TurnInput(text=req.text, language=req.lang),
-                                    want_audio=False)
+                outcome = await ask(
+                    engine, TurnInput(text=req.text, language=req.lang), want_audio=False
+                )
         except (BadInput, UnsupportedLanguage) as exc:
             raise HTTPException(status_code=400, detail=getattr(exc, "message", str(exc))) from exc
         except ServiceError as exc:

@@ -48,7 +48,8 @@ class Transcript:
 
 
 class SpeechToText(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def load(self) -> None: ...
 

@@ -92,7 +92,9 @@ class StreamingVad:
         return events
 
 
-def speech_span(model: SileroModel, settings: VadSettings, audio: np.ndarray) -> tuple[float, float] | None:
+def speech_span(
+    model: SileroModel, settings: VadSettings, audio: np.ndarray
+) -> tuple[float, float] | None:
     """First speech start and last speech end in a whole recording, or None if no speech."""
     vad = StreamingVad(model, settings)
     events = vad.process(audio)

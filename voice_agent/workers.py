@@ -29,7 +29,9 @@ class ModelWorker:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
-    async def stream(self, make_iter: Callable[[], Iterator[T]], maxsize: int = 8) -> AsyncIterator[T]:
+    async def stream(
+        self, make_iter: Callable[[], Iterator[T]], maxsize: int = 8
+    ) -> AsyncIterator[T]:
         """Iterate `make_iter()` in the worker thread; yield its items here.
 
         Back-pressure: the producer waits when `maxsize` items are unconsumed. Leaving the

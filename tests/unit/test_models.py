@@ -27,9 +27,14 @@ def fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def spec(sha: str | None) -> models.ModelSpec:
     return models.ModelSpec(
-        name="fake", kind="llm", dest="llm/fake.gguf",
+        name="fake",
+        kind="llm",
+        dest="llm/fake.gguf",
         parts=(("fake_weights", "data/a.bin"), ("fake_weights", "data/b.bin")),
-        sha256=sha, size=1500, licence="MIT", languages=("en",),
+        sha256=sha,
+        size=1500,
+        licence="MIT",
+        languages=("en",),
     )
 
 

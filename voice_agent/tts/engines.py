@@ -93,7 +93,9 @@ class PiperTts:
 
         self.name = f"piper:{voice.stem}"
         try:
-            self._voice = PiperVoice.load(voice.path, voice.path.with_name(voice.path.name + ".json"))
+            self._voice = PiperVoice.load(
+                voice.path, voice.path.with_name(voice.path.name + ".json")
+            )
         except Exception as exc:  # onnxruntime raises several unrelated types
             raise ModelMissing(f"Piper voice {voice.path} failed to load ({exc}); {FIX}") from exc
         self.sample_rate = int(self._voice.config.sample_rate)

@@ -44,8 +44,9 @@ class VoiceRegistry:
 
     def describe(self, lang: str) -> str:
         """The voice `for_language` would use, without loading it."""
-        voice = choose_piper_voice(scan_piper_voices(self._voices_dir), lang,
-                                   self._settings.tts.preferred_voices)
+        voice = choose_piper_voice(
+            scan_piper_voices(self._voices_dir), lang, self._settings.tts.preferred_voices
+        )
         return f"piper:{voice.stem}" if voice else f"espeak-ng:{espeak_voice(lang)}"
 
     def table(self) -> dict[str, str]:
@@ -54,12 +55,14 @@ class VoiceRegistry:
     def _load(self, lang: str) -> Synthesizer:
         name = self.describe(lang)
         if name not in self._loaded:
-            voice = choose_piper_voice(scan_piper_voices(self._voices_dir), lang,
-                                       self._settings.tts.preferred_voices)
+            voice = choose_piper_voice(
+                scan_piper_voices(self._voices_dir), lang, self._settings.tts.preferred_voices
+            )
             tts = self._settings.tts
             self._loaded[name] = (
-                PiperTts(voice) if voice else
-                EspeakTts(tts.espeak_binary, espeak_voice(lang), tts.espeak_rate_wpm)
+                PiperTts(voice)
+                if voice
+                else EspeakTts(tts.espeak_binary, espeak_voice(lang), tts.espeak_rate_wpm)
             )
         return self._loaded[name]
 
