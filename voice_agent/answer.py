@@ -8,6 +8,7 @@ must pass the grounding check; the first failure stops it and the curated text i
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from .tts.normalize import split_sentences
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    kind: str  # faq | no_answer | off_topic | didnt_hear | too_long
+    kind: str  # faq | no_answer | off_topic | didnt_hear | greeting | thanks | goodbye | human
     language: str
     entry: FaqEntry | None
     confidence: float
@@ -52,24 +53,42 @@ class Messages:
         return table.get(lang) or table["en"]
 
 
+INTENT_MESSAGES = {
+    "greeting": "greeting",
+    "thanks": "thanks",
+    "goodbye": "goodbye",
+    "human": "handoff",
+}
+
+
+def confidence(score: float, threshold: float) -> float:
+    """The fused score as 0..1, 0.5 at the answer threshold."""
+    return round(1.0 / (1.0 + math.exp(-(score - threshold) / 0.02)), 4)
+
+
 def decide(
     result: RetrievalResult,
     language: str,
     settings: RetrievalSettings,
     entries: Mapping[str, FaqEntry],
 ) -> Decision:
+    """Refuse, small-talk, hand off, or answer from the best entry (see README, "Answering")."""
     best = result.best
-    score = best.score if best else 0.0
-    near_negative = (
-        result.negative_kind is not None
-        and result.negative_score >= settings.negative_threshold
-        and result.negative_score > score + settings.negative_margin
-    )
-    if result.injection_pattern or near_negative:
-        return Decision("off_topic", language, None, round(min(score, 1.0), 4), False)
-    if best is None or score < settings.answer_threshold:
-        return Decision("no_answer", language, None, round(min(score, 1.0), 4), True)
-    return Decision("faq", language, entries[best.entry_id], round(min(score, 1.0), 4), False)
+    sc = result.screening
+    conf = confidence(best.score, settings.answer_threshold) if best else 0.0
+    if sc.injection is not None:
+        return Decision("off_topic", language, None, conf, False)
+    if (
+        sc.intent is not None
+        and sc.intent_score >= settings.smalltalk_threshold
+        and (best is None or sc.intent_score >= best.question)
+    ):
+        return Decision(sc.intent, language, None, conf, sc.intent == "human")
+    if sc.domain < settings.domain_threshold:
+        return Decision("off_topic", language, None, conf, False)
+    if best is None or best.score < settings.answer_threshold:
+        return Decision("no_answer", language, None, conf, True)
+    return Decision("faq", language, entries[best.entry_id], conf, False)
 
 
 SYSTEM_PROMPT = (
@@ -98,7 +117,8 @@ class Answerer:
 
     def curated_text(self, decision: Decision) -> str:
         if decision.entry is None:
-            return self.messages.get(decision.kind, decision.language)
+            key = INTENT_MESSAGES.get(decision.kind, decision.kind)
+            return self.messages.get(key, decision.language)
         return decision.entry.answer_in(decision.language)[1]
 
     async def sentences(self, decision: Decision, question: str) -> AsyncIterator[tuple[str, str]]:

@@ -73,7 +73,7 @@ async def ask(
     collected: list[ev.Event] = []
     pcm: list[np.ndarray] = []
     rate = 22050
-    async for event in engine.turn(inp, session):
+    async for event in engine.turn(inp, session, speak=want_audio):
         collected.append(event)
         if isinstance(event, ev.AudioChunk) and want_audio:
             pcm.append(np.frombuffer(event.pcm, dtype=np.int16))

@@ -49,17 +49,17 @@ class VadSettings:
     start_threshold: float = 0.5
     stop_threshold: float = 0.35
     min_speech_ms: int = 200
-    end_of_turn_silence_ms: int = 700
+    barge_in_min_speech_ms: int = 96  # while a reply plays: interrupt quickly
+    pause_ms: int = 200  # silence after which transcription starts speculatively
+    end_of_turn_silence_ms: int = 600
 
 
 @dataclass(frozen=True, slots=True)
 class RetrievalSettings:
-    # Below this fused score there is no FAQ answer (calibrated on tests/data; see README).
-    answer_threshold: float = 0.85
-    # A question closer than this to an off-topic/injection exemplar (and closer than to the FAQ)
-    # is refused.
-    negative_margin: float = 0.0
-    negative_threshold: float = 0.85
+    # Calibrated on tests/data/dev_questions.jsonl with `voice-agent eval --sweep` (README).
+    answer_threshold: float = 0.10  # fused entry score below which there is no FAQ answer
+    domain_threshold: float = -0.25  # on-topic margin of the domain model below which: refuse
+    smalltalk_threshold: float = 0.9  # similarity to a greeting/thanks/... exemplar
     top_k: int = 5
 
 
@@ -80,7 +80,27 @@ class PrivacySettings:
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
-    ice_servers: tuple[str, ...] = ()  # none by default: no outbound STUN
+    ice_servers: tuple[str, ...] = ()  # none by default: no outbound STUN/TURN
+    # Gather ICE candidates only on these addresses (e.g. the kiosk LAN's); empty: all.
+    ice_host_addresses: tuple[str, ...] = ()
+    max_active_sessions: int = 4  # more are queued (see bench.voice_to_voice for this machine)
+    session_idle_seconds: float = 120.0
+    offers_per_second: float = 2.0  # per client address
+    offer_burst: int = 10
+    max_concurrent_asks: int = 4  # HTTP /api/ask turns at once
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSettings:
+    """The content team's editor backend (voice_agent/content/)."""
+
+    watch_files: bool = True  # re-import faq_db/entries/*.yaml edited outside the editor
+    session_hours: float = 12.0  # a login lasts this long
+    login_max_failures: int = 5  # per username and per client address, within the window
+    login_window_seconds: float = 300.0
+    min_password_chars: int = 10
+    log_confidence_below: float = 0.6  # FAQ answers below this go to the unanswered inbox
+    cluster_similarity: float = 0.88  # cosine to a cluster's centre needed to join it
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +118,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    content: ContentSettings = field(default_factory=ContentSettings)
 
     def path(self, p: Path | str) -> Path:
         """Resolve a setting path against the project root."""

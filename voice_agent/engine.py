@@ -16,21 +16,27 @@ from pathlib import Path
 from . import events as ev
 from .answer import Answerer, Decision, Messages, decide
 from .audio import STT_RATE, DecodedAudio
+from .bus import EventBus
 from .config import Settings
 from .errors import BadInput, ServiceError
-from .faq import FaqStore, load_entries
+from .faq import FaqEntry, FaqStore, load_entries
 from .languages import normalize_code
 from .lid import LanguageIdentifier, TextLanguageDetector
 from .llm import LlamaGenerator
 from .models import check_file
 from .retrieval import E5Embedder, Progress, Retriever
-from .stt import SpeechToText, WhisperStt
+from .screening import Screener
+from .stt import SpeechToText, Transcript, WhisperStt
 from .tts.normalize import join_sentences
 from .tts.voices import VoiceRegistry, Voices
 from .vad import SileroModel, speech_span
 from .workers import ModelWorker
 
 DATA = Path(__file__).parent / "data"
+
+
+def default_screener() -> Screener:
+    return Screener(DATA / "negatives.yaml", DATA / "smalltalk.yaml", DATA / "injection_cues.yaml")
 
 
 @dataclass(slots=True)
@@ -46,6 +52,8 @@ class TurnInput:
     text: str | None = None
     audio: DecodedAudio | None = None
     language: str | None = None  # given by the caller: no detection
+    intent: str | None = None  # a button, not words: "human" (talk to a person)
+    transcript: Transcript | None = None  # already transcribed (speculatively, during a pause)
 
 
 def validate_text(text: str, max_chars: int) -> str:
@@ -85,7 +93,9 @@ class Engine:
         self.answerer = parts.answerer
         self.voices = parts.voices
         self._vad = parts.vad
-        self._closers = parts.closers
+        self.vad_worker = ModelWorker("vad")  # VAD runs here, off the event loop
+        self.bus = EventBus()  # observers (staff console, unanswered-question log) subscribe
+        self._closers = [*parts.closers, self.vad_worker.close]
 
     @classmethod
     def create(cls, settings: Settings, clock: Callable[[], float] = time.perf_counter) -> Engine:
@@ -99,7 +109,7 @@ class Engine:
             store,
             E5Embedder(models / "embeddings" / "e5-small-q4.bin"),
             settings.retrieval,
-            DATA / "negatives.yaml",
+            default_screener(),
             embed_worker,
         )
         trusted = frozenset(settings.llm.trusted_languages)
@@ -123,17 +133,31 @@ class Engine:
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def load_faq(self, progress: Progress | None = None) -> int:
+        """Load faq_db/ (YAML) and answer from it."""
         entries = load_entries(self.settings.path(self.settings.faq_dir))
-        self.retriever.store.replace_all(entries)
-        await self.retriever.rebuild_async(progress)
+        await self.publish(entries, progress)
         return len(entries)
+
+    async def publish(self, entries: list[FaqEntry], progress: Progress | None = None) -> None:
+        """Answer from exactly these entries from now on (only new texts are embedded)."""
+
+        def swap() -> None:
+            self.retriever.store.replace_all(entries)
+            self.retriever.rebuild(progress)
+
+        await self.retriever.run_exclusive(swap)
+
+    def vad_model(self) -> SileroModel:
+        return self._vad()
 
     def close(self) -> None:
         for close in self._closers:
             close()
 
     # --- one turn -----------------------------------------------------------------------------
-    async def turn(self, inp: TurnInput, session: Session) -> AsyncIterator[ev.Event]:
+    async def turn(
+        self, inp: TurnInput, session: Session, *, speak: bool = True
+    ) -> AsyncIterator[ev.Event]:
         turn_id = uuid.uuid4().hex[:12]
         t0 = self.clock()
 
@@ -145,8 +169,12 @@ class Engine:
         decision: Decision | None = None
         lang = given or session.language or self.settings.default_language
 
-        if inp.audio is not None:
-            span = speech_span(self._vad(), self.settings.vad, inp.audio.samples)
+        if inp.intent is not None:
+            decision = Decision(inp.intent, lang, None, 1.0, inp.intent == "human")
+        elif inp.audio is not None:
+            span = await self.vad_worker.run(
+                lambda: speech_span(self._vad(), self.settings.vad, inp.audio.samples)  # type: ignore[union-attr]
+            )
             if span is None:
                 decision = Decision("didnt_hear", lang, None, 0.0, False)
             else:
@@ -156,7 +184,9 @@ class Engine:
                     max(0, int((a - 0.3) * STT_RATE)) : int((b + 0.3) * STT_RATE)
                 ]
                 yield ev.SpeechEnded(turn_id=turn_id, t=now(), duration_s=round(b - a, 3))
-                tr = await self.stt.transcribe(clip, language=given, prior=session.language)
+                tr = inp.transcript or await self.stt.transcribe(
+                    clip, language=given, prior=session.language
+                )
                 transcript = tr.text
                 yield ev.TranscriptFinal(
                     turn_id=turn_id,
@@ -179,8 +209,8 @@ class Engine:
                         probability=round(guess.probability, 4),
                         source=guess.source,
                     )
-        else:
-            transcript = validate_text(inp.text or "", self.settings.limits.max_text_chars)
+        elif inp.text is not None:
+            transcript = validate_text(inp.text, self.settings.limits.max_text_chars)
             if given is None:
                 guess = self.lid.identify(transcript, prior=session.language)
                 lang = guess.language
@@ -200,6 +230,20 @@ class Engine:
         if decision is None:
             result = await self.retriever.search_async(transcript)
             decision = decide(result, lang, self.settings.retrieval, self.retriever.entries)
+            best = result.best
+            self.bus.publish(
+                {
+                    "type": "decision",
+                    "turn_id": turn_id,
+                    "text": transcript,
+                    "language": lang,
+                    "kind": decision.kind,
+                    "faq_id": decision.faq_id,
+                    "confidence": decision.confidence,
+                    "best_entry": best.entry_id if best else None,
+                    "best_score": round(best.score, 4) if best else None,
+                }
+            )
         session.history.append((transcript, decision.faq_id))
         yield ev.ReplyStarted(
             turn_id=turn_id,
@@ -213,7 +257,7 @@ class Engine:
         )
         synth = None
         try:
-            synth = await self.voices.for_language(lang)
+            synth = await self.voices.for_language(lang) if speak else None
         except ServiceError as exc:
             yield ev.ErrorEvent(turn_id=turn_id, t=now(), code=exc.code, message=exc.message)
         said: list[str] = []

@@ -1,34 +1,42 @@
 """Hybrid FAQ retrieval: multilingual-e5 embeddings (cross-lingual) fused with SQLite FTS5.
 
 Every question and paraphrase, in every language, is embedded as an e5 "query" (symmetric
-question-to-question matching). An entry's dense score is its best-matching text. Lexical
-evidence from FTS5 (exact acronyms such as NIF or NISS, misspellings that share words) adds a
-small bonus by rank. Off-topic and injection exemplars are embedded the same way: a question
-closer to them than to any FAQ text is refused.
+question-to-question matching) and every curated answer as an e5 "passage". An entry's score
+is the mean of its five best-matching questions, plus half its best-matching answer, less the
+question's mean similarity to all FAQ texts (e5 scores sit high for anything in a language
+the model knows less well; subtracting that background makes one threshold work for all 20
+languages). FTS5 adds a small bonus to the lexical top two (exact acronyms such as NIF/NISS).
+The weights were chosen on tests/data/dev_questions.jsonl (see README, "Calibration").
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import yaml
 
 from .config import RetrievalSettings
 from .faq import FaqEntry, FaqStore, embedding_key
+from .screening import Screener, Screening
 from .workers import ModelWorker
 
 Progress = Callable[[int, int], None]
+
+TOP_QUESTIONS = 5
+ANSWER_WEIGHT = 0.5
+BACKGROUND_WEIGHT = 1.5
+LEXICAL_BONUS = (0.01, 0.005)  # for FTS rank 1, 2
 
 
 class Embedder(Protocol):
     name: str
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...  # (n, dim), L2-normalised
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...  # queries, (n, dim), L2-normalised
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class E5Embedder:
@@ -40,18 +48,24 @@ class E5Embedder:
         self._e5 = E5(model_path=str(model_file) if model_file else None)
         self.name = "e5-small-q4"
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def _run(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), np.float32)
-        out = np.asarray(self._e5.query(list(texts)), dtype=np.float32)
+        out = np.asarray(self._e5.encode(list(texts), is_query), dtype=np.float32)
         return out.reshape(len(texts), -1)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(texts, True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._run(texts, False)
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     entry_id: str
     score: float  # fused, comparable to the answer threshold
-    dense: float
+    question: float  # best question/paraphrase similarity
     matched_text: str
     matched_lang: str
     lexical_rank: int | None
@@ -60,26 +74,11 @@ class Hit:
 @dataclass(frozen=True, slots=True)
 class RetrievalResult:
     hits: tuple[Hit, ...]
-    negative_score: float  # best similarity to an off-topic/injection exemplar
-    negative_kind: str | None
-    injection_pattern: bool
+    screening: Screening
 
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
-
-
-# Regular expressions for the most common instruction-override phrasings; the embedding
-# exemplars (data/negatives.yaml) catch the rest across languages.
-INJECTION_PATTERNS = re.compile(
-    r"ignor\w*\s+(?:all\s+|todas?\s+|as\s+|las\s+|les\s+|your\s+|the\s+|previous\s+|suas\s+)*"
-    r"(?:previous\s+|above\s+|prior\s+|anteriores\s+)?(?:instruc|instru[çc][õo]es|instructions|r[eè]gles|rules|prompt)"
-    r"|system\s*prompt|jailbreak|\bDAN\b|developer\s+mode|you\s+are\s+now\s+|act\s+as\s+(?:an?\s+)?(?!citizen)"
-    r"|prompt\s+(?:do\s+)?sistema|忽略.{0,6}(?:指令|指示|说明)|系统提示",
-    re.IGNORECASE,
-)
-
-LEXICAL_BONUS = (0.03, 0.02, 0.01)  # for FTS rank 1, 2, 3
 
 
 class Retriever:
@@ -88,27 +87,33 @@ class Retriever:
         store: FaqStore,
         embedder: Embedder,
         settings: RetrievalSettings,
-        negatives_file: Path,
+        screener: Screener,
         worker: ModelWorker,
     ) -> None:
         self.store = store
         self._embedder = embedder
         self._settings = settings
-        self._negatives_file = negatives_file
+        self._screener = screener
         self._worker = worker
         self.entries: dict[str, FaqEntry] = {}
-        self._matrix = np.zeros((0, 384), np.float32)
+        self._ids: list[str] = []
         self._rows: list[tuple[str, str, str]] = []  # (entry_id, lang, text)
-        self._neg_matrix = np.zeros((0, 384), np.float32)
-        self._neg_kinds: list[str] = []
+        self._row_entry = np.zeros(0, np.int64)
+        self._questions = np.zeros((0, 384), np.float32)
+        self._answers = np.zeros((0, 384), np.float32)
+        self._answer_entry = np.zeros(0, np.int64)
 
-    def _vectors(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
-        keys = [embedding_key(self._embedder.name, t) for t in texts]
+    def _vectors(
+        self, texts: list[str], passages: bool = False, progress: Progress | None = None
+    ) -> np.ndarray:
+        kind = "passage" if passages else "query"
+        keys = [embedding_key(f"{self._embedder.name}:{kind}", t) for t in texts]
         cached = self.store.cached_vectors(keys)
         missing = [i for i, k in enumerate(keys) if k not in cached]
+        embed = self._embedder.embed_passages if passages else self._embedder.embed
         for start in range(0, len(missing), 64):
             batch = missing[start : start + 64]
-            fresh = self._embedder.embed([texts[i] for i in batch])
+            fresh = embed([texts[i] for i in batch])
             new = {keys[i]: fresh[j] for j, i in enumerate(batch)}
             self.store.store_vectors(new)
             cached.update(new)
@@ -125,56 +130,65 @@ class Retriever:
         changed texts are embedded, and `progress(done, total)` reports on those.
         """
         self.entries = self.store.entries()
-        rows = self.store.texts()
-        self._rows = [(entry_id, lang, text) for _id, entry_id, lang, text in rows]
-        self._matrix = self._vectors([r[2] for r in self._rows], progress)
-        negatives = yaml.safe_load(self._negatives_file.read_text(encoding="utf-8")) or {}
-        neg_texts: list[str] = []
-        self._neg_kinds = []
-        for kind, texts in negatives.items():
-            for t in texts:
-                neg_texts.append(str(t))
-                self._neg_kinds.append(str(kind))
-        self._neg_matrix = self._vectors(neg_texts)
+        self._ids = sorted(self.entries)
+        index = {e: i for i, e in enumerate(self._ids)}
+        self._rows = [(entry_id, lang, text) for _id, entry_id, lang, text in self.store.texts()]
+        self._row_entry = np.array([index[r[0]] for r in self._rows], np.int64)
+        answers = [(e, loc.answer) for e in self._ids for loc in self.entries[e].languages.values()]
+        self._answer_entry = np.array([index[e] for e, _ in answers], np.int64)
+        texts = [r[2] for r in self._rows]
+        self._questions = self._vectors(texts, progress=progress)
+        self._answers = self._vectors([a for _, a in answers], passages=True, progress=progress)
+        self._screener.fit(self._questions, self._vectors)
 
     async def rebuild_async(self, progress: Progress | None = None) -> None:
         await self._worker.run(self.rebuild, progress)
 
+    async def run_exclusive(self, fn: Callable[[], None]) -> None:
+        """Run `fn` in the retrieval worker: no search sees a half-swapped index."""
+        await self._worker.run(fn)
+
+    def _entry_scores(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fused score per entry, and the row index of each entry's best question."""
+        sims = self._questions @ q
+        answer_sims = self._answers @ q
+        n = len(self._ids)
+        fused = np.zeros(n)
+        best_row = np.zeros(n, np.int64)
+        for j in range(n):
+            rows = np.flatnonzero(self._row_entry == j)
+            top = np.sort(sims[rows])[::-1][:TOP_QUESTIONS]
+            best_row[j] = rows[int(np.argmax(sims[rows]))]
+            answer = answer_sims[self._answer_entry == j].max(initial=0.0)
+            fused[j] = top.mean() + ANSWER_WEIGHT * answer
+        fused -= BACKGROUND_WEIGHT * float(sims.mean())
+        return fused, best_row
+
     def search(self, question: str) -> RetrievalResult:
         q = self._embedder.embed([question])[0]
-        dense = self._matrix @ q if len(self._rows) else np.zeros(0)
-        best: dict[str, tuple[float, int]] = {}
-        for i, score in enumerate(dense):
-            entry_id = self._rows[i][0]
-            if entry_id not in best or score > best[entry_id][0]:
-                best[entry_id] = (float(score), i)
-        lexical = [eid for eid, _ in self.store.fts_search(question)]
+        screening = self._screener.screen(question, q)
+        if not self._ids:
+            return RetrievalResult((), screening)
+        fused, best_row = self._entry_scores(q)
+        lexical = [eid for eid, _ in self.store.fts_search(question)][: len(LEXICAL_BONUS)]
+        sims = self._questions @ q
         hits = []
-        for entry_id, (score, i) in best.items():
+        for j, entry_id in enumerate(self._ids):
             rank = lexical.index(entry_id) if entry_id in lexical else None
-            bonus = LEXICAL_BONUS[rank] if rank is not None and rank < len(LEXICAL_BONUS) else 0.0
+            bonus = LEXICAL_BONUS[rank] if rank is not None else 0.0
+            row = int(best_row[j])
             hits.append(
                 Hit(
                     entry_id,
-                    score + bonus,
-                    score,
-                    self._rows[i][2],
-                    self._rows[i][1],
+                    float(fused[j]) + bonus,
+                    float(sims[row]),
+                    self._rows[row][2],
+                    self._rows[row][1],
                     None if rank is None else rank + 1,
                 )
             )
         hits.sort(key=lambda h: h.score, reverse=True)
-        neg_score, neg_kind = 0.0, None
-        if len(self._neg_kinds):
-            sims = self._neg_matrix @ q
-            j = int(np.argmax(sims))
-            neg_score, neg_kind = float(sims[j]), self._neg_kinds[j]
-        return RetrievalResult(
-            tuple(hits[: self._settings.top_k]),
-            neg_score,
-            neg_kind,
-            bool(INJECTION_PATTERNS.search(question)),
-        )
+        return RetrievalResult(tuple(hits[: self._settings.top_k]), screening)
 
     async def search_async(self, question: str) -> RetrievalResult:
         return await self._worker.run(self.search, question)

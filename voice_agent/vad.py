@@ -3,7 +3,9 @@
 faster-whisper's own wrapper resets its state on every call (a file VAD); this one keeps the
 recurrent state and the 64-sample context across chunks, so 20-32 ms chunks can be fed as they
 arrive. Start/stop use hysteresis: speech starts after `min_speech_ms` above the start
-threshold and the turn ends after `end_of_turn_silence_ms` below the stop threshold.
+threshold and the turn ends after `end_of_turn_silence_ms` below the stop threshold. A
+"pause" (after `pause_ms` of silence) lets a session start transcribing early; "resume"
+says the citizen went on speaking.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ CONTEXT = 64
 
 @dataclass(frozen=True, slots=True)
 class VadEvent:
-    kind: str  # "start" | "end"
+    kind: str  # "start" | "pause" | "resume" | "end"
     t: float  # seconds from the start of the stream
 
 
@@ -56,6 +58,7 @@ class StreamingVad:
         self.probability = 0.0
         self._above_ms = 0.0
         self._below_ms = 0.0
+        self.min_speech_ms = float(settings.min_speech_ms)  # lowered during replies (barge-in)
 
     def _window(self, x: np.ndarray) -> float:
         inp = np.concatenate([self._context, x.reshape(1, -1)], axis=1)
@@ -78,12 +81,17 @@ class StreamingVad:
             t = self._samples / STT_RATE
             if not self.speaking:
                 self._above_ms = self._above_ms + win_ms if p >= s.start_threshold else 0.0
-                if self._above_ms >= s.min_speech_ms:
+                if self._above_ms >= self.min_speech_ms:
                     self.speaking = True
                     self._below_ms = 0.0
                     events.append(VadEvent("start", t - self._above_ms / 1000))
             else:
+                was_paused = self._below_ms >= s.pause_ms
                 self._below_ms = self._below_ms + win_ms if p < s.stop_threshold else 0.0
+                if self._below_ms >= s.pause_ms and not was_paused:
+                    events.append(VadEvent("pause", t - self._below_ms / 1000))
+                elif was_paused and self._below_ms == 0.0:
+                    events.append(VadEvent("resume", t))
                 if self._below_ms >= s.end_of_turn_silence_ms:
                     self.speaking = False
                     self._above_ms = 0.0

@@ -65,7 +65,7 @@ def test_off_topic_and_injection_get_no_faq_answer(engine: Engine, text: str) ->
 
 
 def test_no_answer_points_to_a_human_in_the_users_language(engine: Engine) -> None:
-    r = asyncio.run(ask(engine, TurnInput(text="Onde posso renovar a licença de pesca desportiva?"),
+    r = asyncio.run(ask(engine, TurnInput(text="Onde pago a multa de estacionamento?"),
                         want_audio=False)).result
     assert r["faq_id"] is None and r["language"] == "pt"
     assert "808 257 257" in r["answer"]

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import EngineFailure, ModelMissing
 from ..languages import BY_CODE, CODES
 from ..models import FIX
+from .espeak_lib import EspeakLibrary
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,19 +111,32 @@ class PiperTts:
 
 
 class EspeakTts:
-    def __init__(self, binary: str, voice: str, rate_wpm: int) -> None:
+    """espeak-ng: the library (with phoneme events -> visemes) where it loads, else the CLI."""
+
+    def __init__(
+        self, binary: str, voice: str, rate_wpm: int, library: EspeakLibrary | None = None
+    ) -> None:
         path = shutil.which(binary)
-        if path is None:
+        if path is None and library is None:
             raise ModelMissing(
                 f"espeak-ng is not installed (no {binary!r} on PATH); install the Debian package "
                 "`espeak-ng` (as root: apt-get install espeak-ng), or add a Piper voice"
             )
         self._binary = path
+        self._library = library
         self._voice = voice
         self._rate = rate_wpm
         self.name = f"espeak-ng:{voice}"
 
     def synthesize(self, text: str) -> SpeechAudio:
+        if self._library is not None:
+            try:
+                r = self._library.synthesize(text, self._voice, self._rate)
+                return SpeechAudio(r.pcm, r.sample_rate, text, visemes=r.visemes)
+            except (OSError, ValueError) as exc:
+                if self._binary is None:
+                    raise EngineFailure(f"espeak-ng failed for voice {self._voice}: {exc}") from exc
+        assert self._binary is not None
         try:
             proc = subprocess.run(
                 [self._binary, "-v", self._voice, "-s", str(self._rate), "-b", "1", "--stdout"],

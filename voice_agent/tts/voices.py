@@ -20,6 +20,7 @@ from .engines import (
     espeak_voice,
     scan_piper_voices,
 )
+from .espeak_lib import EspeakLibrary
 from .normalize import speakable
 
 
@@ -41,6 +42,18 @@ class VoiceRegistry:
         self._voices_dir = settings.models_path / settings.tts.voices_dir
         self._loaded: dict[str, Synthesizer] = {}
         self._worker = ModelWorker("tts")
+        self._espeak: EspeakLibrary | None = None
+        self._espeak_tried = False
+
+    def _espeak_library(self) -> EspeakLibrary | None:
+        """The espeak-ng C library, once; None where it is not installed (CLI fallback)."""
+        if not self._espeak_tried:
+            self._espeak_tried = True
+            try:
+                self._espeak = EspeakLibrary()
+            except OSError:
+                self._espeak = None
+        return self._espeak
 
     def describe(self, lang: str) -> str:
         """The voice `for_language` would use, without loading it."""
