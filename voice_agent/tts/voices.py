@@ -75,7 +75,10 @@ class VoiceRegistry:
             self._loaded[name] = (
                 PiperTts(voice)
                 if voice
-                else EspeakTts(tts.espeak_binary, espeak_voice(lang), tts.espeak_rate_wpm)
+                else EspeakTts(
+                    tts.espeak_binary, espeak_voice(lang), tts.espeak_rate_wpm,
+                    self._espeak_library(),
+                )
             )
         return self._loaded[name]
 

@@ -1,0 +1,179 @@
+"""A scripted WebRTC citizen (aiortc): plays recorded questions as its microphone, records the
+reply audio and the data-channel events, with timestamps. Used by tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import numpy as np
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+from av import AudioFrame
+
+from voice_agent.audio import float_to_int16, resample_int16
+
+RATE = 48_000
+FRAME = 960
+
+
+class ScriptedMicrophone(MediaStreamTrack):
+    """20 ms frames at 48 kHz: queued clips, else silence; paced by the wall clock."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: deque[np.ndarray] = deque()
+        self._start: float | None = None
+        self._pts = 0
+        self.clip_ended_at: list[float] = []  # wall time the last sample of each clip was sent
+        self.clip_started_at: list[float] = []
+        self.speech_started_at: list[float] = []  # first audible frame of each clip
+        self._in_clip = False
+        self._heard = False
+
+    def play(self, pcm16k: np.ndarray) -> None:
+        """Queue a clip (16 kHz float32 in [-1, 1]) to be 'spoken' into the microphone."""
+        pcm = resample_int16(float_to_int16(pcm16k), 16_000, RATE)
+        pad = (-len(pcm)) % FRAME
+        pcm = np.concatenate([pcm, np.zeros(pad, np.int16)])
+        for i in range(0, len(pcm), FRAME):
+            self._queue.append(pcm[i : i + FRAME])
+        self._queue.append(np.array([], np.int16))  # clip marker
+
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now
+        else:
+            self._pts += FRAME
+            wait = self._start + self._pts / RATE - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+        samples = np.zeros(FRAME, np.int16)
+        if self._queue:
+            chunk = self._queue.popleft()
+            if len(chunk) == 0:
+                self.clip_ended_at.append(time.monotonic())
+                self._in_clip = False
+            else:
+                if not self._in_clip:
+                    self.clip_started_at.append(time.monotonic())
+                    self._in_clip = True
+                    self._heard = False
+                if not self._heard and np.abs(chunk).max() > 1000:
+                    self.speech_started_at.append(time.monotonic())
+                    self._heard = True
+                samples = chunk
+        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, RATE)
+        return frame
+
+
+@dataclass
+class Citizen:
+    base_url: str
+    lang: str | None = None
+    pc: RTCPeerConnection | None = None
+    mic: ScriptedMicrophone = field(default_factory=ScriptedMicrophone)
+    messages: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    audio: list[tuple[float, float]] = field(default_factory=list)  # (arrival, rms)
+    session_id: str | None = None
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _channel: Any = None
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _on_message(self, raw: str) -> None:
+        self.messages.append((time.monotonic(), json.loads(raw)))
+        self._tasks.append(asyncio.ensure_future(self._notify()))
+
+    async def connect(self, within: float = 20) -> None:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc.addTrack(self.mic)
+        self._channel = self.pc.createDataChannel("events")
+        opened = asyncio.Event()
+        self._channel.on("open", opened.set)
+        self._channel.on("message", self._on_message)
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            self._tasks.append(asyncio.ensure_future(self._record(track)))
+
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        async with httpx.AsyncClient(timeout=within) as http:
+            r = await http.post(
+                f"{self.base_url}/api/rtc/offer",
+                json={"sdp": self.pc.localDescription.sdp, "type": "offer", "lang": self.lang},
+            )
+        r.raise_for_status()
+        body = r.json()
+        self.session_id = body["session_id"]
+        await self.pc.setRemoteDescription(RTCSessionDescription(body["sdp"], body["type"]))
+        await asyncio.wait_for(opened.wait(), within)
+
+    async def _record(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                x = frame.to_ndarray().astype(np.float64) / 32768.0  # type: ignore[union-attr]
+                self.audio.append((time.monotonic(), float(np.sqrt((x**2).mean()))))
+                if self.audio[-1][1] > 0.01:
+                    await self._notify()
+        except MediaStreamError:
+            return
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._channel.send(json.dumps(message))
+
+    def first_audio_after(self, t: float, threshold: float = 0.01) -> float | None:
+        return next((at for at, rms in self.audio if at > t and rms > threshold), None)
+
+    def last_audio(self, threshold: float = 0.01) -> float | None:
+        loud = [at for at, rms in self.audio if rms > threshold]
+        return loud[-1] if loud else None
+
+    async def wait_for(self, predicate: Any, within: float = 30) -> dict[str, Any]:
+        """The first message (so far or to come) for which `predicate` is true."""
+
+        def found() -> dict[str, Any] | None:
+            return next((m for _t, m in self.messages if predicate(m)), None)
+
+        try:
+            async with asyncio.timeout(within), self._changed:
+                await self._changed.wait_for(lambda: found() is not None)
+        except TimeoutError:
+            recent = [m for _, m in self.messages][-8:]
+            raise TimeoutError(f"no matching message in {within} s; last: {recent}") from None
+        result = found()
+        assert result is not None
+        return result
+
+    async def wait_audio_after(self, t: float, within: float = 20) -> float:
+        """Arrival time of the first non-silent reply frame after `t`."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(lambda: self.first_audio_after(t) is not None)
+        at = self.first_audio_after(t)
+        assert at is not None
+        return at
+
+    async def close(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        if self.pc is not None:
+            await self.pc.close()

@@ -1,0 +1,107 @@
+"""Fixtures for the web-client tests in real headless Chromium (Playwright, sync API).
+
+`base_url` points at a running server that serves the web client and the API contract
+(`/`, `/kiosk`, `/static/...`, `/api/languages`, `/api/ask`, `/api/handoff`, `/api/rtc/offer`).
+By default it comes from the VOICE_AGENT_BASE_URL environment variable and the tests are
+skipped without it; override the fixture (e.g. in tests/conftest.py) to start the real app.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = os.environ.get("VOICE_AGENT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: web-client tests in headless Chromium")
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str:
+    url = os.environ.get("VOICE_AGENT_BASE_URL")
+    if not url:
+        pytest.skip("set VOICE_AGENT_BASE_URL (e.g. http://127.0.0.1:8000) for browser tests")
+    return url.rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package: chromium)")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Recorder:
+    """What a page did: console errors, uncaught exceptions and every request URL."""
+
+    origin: str
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def foreign_requests(self) -> list[str]:
+        """Requests that leave the page's own origin (data: and blob: stay in the browser)."""
+        out = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob"):
+                continue
+            if f"{parts.scheme}://{parts.netloc}" != self.origin:
+                out.append(url)
+        return out
+
+
+@pytest.fixture
+def recorder(base_url: str) -> Recorder:
+    parts = urlsplit(base_url)
+    return Recorder(origin=f"{parts.scheme}://{parts.netloc}")
+
+
+@pytest.fixture
+def ui_page(chromium, recorder: Recorder):
+    """A fresh page (own context) that records console errors, page errors and requests."""
+    context = chromium.new_context(viewport={"width": 1080, "height": 1920}, locale="pt-PT")
+    page = context.new_page()
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            recorder.console_errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: recorder.page_errors.append(str(e)))
+    page.on("request", lambda r: recorder.requests.append(r.url))
+    yield page
+    context.close()
+
+
+NO_WEBRTC = """
+  delete window.RTCPeerConnection;
+  delete window.webkitRTCPeerConnection;
+"""
+
+
+@pytest.fixture
+def no_webrtc_page(ui_page):
+    """A page where the browser has no WebRTC (the client must fall back to text over HTTP)."""
+    ui_page.add_init_script(NO_WEBRTC)
+    return ui_page

@@ -1,0 +1,1 @@
+"""WebRTC voice sessions (aiortc): incoming microphone, outgoing reply track, data channel."""

@@ -1,0 +1,331 @@
+"""One citizen's WebRTC voice session: microphone in, VAD, turns out, barge-in.
+
+The session owns its peer connection, reply track, streaming VAD and at most one turn. A turn
+is an asyncio task running `Engine.turn`; a barge-in (the citizen speaks during a reply) or a
+typed question cancels it and clears the reply audio; late chunks of a cancelled turn are
+dropped by turn id. Everything the session holds is released by `close`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import RTCDataChannel, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from .. import events as ev
+from ..audio import STT_RATE, DecodedAudio, resample_int16
+from ..bus import EventBus
+from ..engine import Engine, Session, TurnInput
+from ..errors import ServiceError
+from ..languages import UnsupportedLanguage, normalize_code
+from ..stt import Transcript
+from ..vad import StreamingVad
+from .echo import echo_likelihood
+from .track import RATE, ReplyTrack
+
+log = logging.getLogger(__name__)
+
+PREROLL_S = 0.4
+ECHO_LIMIT = 0.75
+MAX_MESSAGE = 8192
+
+
+@dataclass
+class Turn:
+    id: str
+    task: asyncio.Task[None]
+    started: float
+
+
+class VoiceSession:
+    def __init__(
+        self,
+        session_id: str,
+        engine: Engine,
+        pc: RTCPeerConnection,
+        bus: EventBus,
+        language: str | None,
+        on_closed: Callable[[VoiceSession], None],
+    ) -> None:
+        self.id = session_id
+        self.engine = engine
+        self.pc = pc
+        self.bus = bus
+        self.track = ReplyTrack()
+        self.track.on_drained = self._on_drained
+        self.state = Session(language=language)
+        self.channel: RTCDataChannel | None = None
+        self.turn: Turn | None = None
+        self.active = False  # False while queued behind other sessions
+        self.closed = False
+        self.last_activity = time.monotonic()
+        self._on_closed = on_closed
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing: set[asyncio.Task[Any]] = set()
+        self._vad = StreamingVad(engine.vad_model(), engine.settings.vad)
+        self._utterance: list[np.ndarray] = []
+        self._preroll: deque[np.ndarray] = deque(maxlen=int(PREROLL_S / 0.02))
+        self._speaking = False
+        self._pending: list[str] = []  # messages sent before the data channel opened
+        self._early: asyncio.Task[Transcript] | None = None  # speculative transcription
+
+    # --- wiring -------------------------------------------------------------------------------
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def spawn_detached(self, coro: Any) -> None:
+        """For `close`: a task outside the session's own set, which `close` cancels."""
+        task = asyncio.ensure_future(coro)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("session %s: task failed", self.id, exc_info=task.exception())
+            self.send({"type": "error", "code": "internal", "message": "internal error"})
+
+    def attach_channel(self, channel: RTCDataChannel) -> None:
+        self.channel = channel
+        channel.on("message", self._on_message)
+        channel.on("open", self._flush)
+        channel.on("close", lambda: self.spawn_detached(self.close()))
+        if channel.readyState == "open":
+            self._flush()
+
+    def attach_microphone(self, track: MediaStreamTrack) -> None:
+        self.spawn(self._read_microphone(track))
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = json.dumps(message, ensure_ascii=False)
+        self.bus.publish({"session": self.id, **message})
+        if self.channel is not None and self.channel.readyState == "open":
+            with contextlib.suppress(Exception):  # a vanished client must not break the turn
+                self.channel.send(data)
+        elif len(self._pending) < 100:
+            self._pending.append(data)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for data in pending:
+            if self.channel is not None:
+                with contextlib.suppress(Exception):
+                    self.channel.send(data)
+
+    def activate(self) -> None:
+        self.active = True
+        self.send({"type": "session", "session_id": self.id, "language": self.state.language})
+        self.send({"type": "state", "state": "listening"})
+
+    # --- microphone -----------------------------------------------------------------------------
+    async def _read_microphone(self, track: MediaStreamTrack) -> None:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=STT_RATE)
+        try:
+            while not self.closed:
+                frame = await track.recv()
+                for out in resampler.resample(frame):  # type: ignore[arg-type]
+                    pcm = out.to_ndarray().reshape(-1).astype(np.float32) / 32768.0
+                    if self.active:
+                        await self._hear(pcm)
+        except MediaStreamError:
+            self.spawn_detached(self.close())  # the client went away
+
+    async def _hear(self, pcm: np.ndarray) -> None:
+        vad = self.engine.settings.vad
+        self._vad.min_speech_ms = (
+            vad.barge_in_min_speech_ms if self.track.busy else vad.min_speech_ms
+        )
+        events = await self.engine.vad_worker.run(self._vad.process, pcm)
+        if self._speaking:
+            self._utterance.append(pcm)
+        else:
+            self._preroll.append(pcm)
+        for e in events:
+            if e.kind == "start":
+                self._speech_started()
+            elif e.kind == "pause":
+                self._transcribe_early()
+            elif e.kind == "resume":
+                self._drop_early()
+            elif e.kind == "end":
+                self._speech_ended()
+        if self._speaking and sum(len(x) for x in self._utterance) / STT_RATE >= (
+            self.engine.settings.limits.max_audio_seconds
+        ):
+            self._speech_ended()
+
+    def _speech_started(self) -> None:
+        speech = np.concatenate(list(self._preroll)) if self._preroll else np.zeros(0, np.float32)
+        if self.turn is not None and self.track.busy:
+            played = np.concatenate(list(self.track.recent)) if self.track.recent else None
+            if played is not None and echo_likelihood(speech, played) > ECHO_LIMIT:
+                return  # our own reply coming back through the microphone
+            self.cancel_turn(reason="barge-in")
+        self._speaking = True
+        self._utterance = [speech]
+        self.last_activity = time.monotonic()
+        self.send({"type": "state", "state": "listening"})
+
+    def _transcribe_early(self) -> None:
+        """The citizen paused: transcribe now, so the answer is ready if the turn has ended."""
+        self._drop_early()
+        audio = np.concatenate(self._utterance)
+        self._early = self.spawn(self.engine.stt.transcribe(audio, prior=self.state.language))
+
+    def _drop_early(self) -> None:
+        if self._early is not None:
+            self._early.cancel()
+            self._early = None
+
+    def _speech_ended(self) -> None:
+        if not self._speaking:
+            return
+        self._speaking = False
+        audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)
+        self._utterance = []
+        self._preroll.clear()
+        early, self._early = self._early, None
+        self.start_turn(TurnInput(audio=DecodedAudio(audio, len(audio) / STT_RATE, False)), early)
+
+    # --- turns --------------------------------------------------------------------------------
+    def start_turn(self, inp: TurnInput, early: asyncio.Task[Transcript] | None = None) -> None:
+        self.cancel_turn(reason="new question")
+        self.last_activity = time.monotonic()
+        turn_id = f"{self.id}-{time.monotonic_ns()}"
+        task = self.spawn(self._run_turn(turn_id, inp, early))
+        self.turn = Turn(turn_id, task, time.monotonic())
+
+    def cancel_turn(self, reason: str) -> None:
+        turn = self.turn
+        if turn is None:
+            return
+        self.turn = None
+        turn.task.cancel()
+        self.track.clear(turn.id)
+        self.send({"type": "reply_end", "cancelled": True, "reason": reason})
+
+    async def _run_turn(
+        self, turn_id: str, inp: TurnInput, early: asyncio.Task[Transcript] | None = None
+    ) -> None:
+        self.send({"type": "state", "state": "thinking"})
+        try:
+            if early is not None:
+                with contextlib.suppress(Exception):
+                    inp = replace(inp, transcript=await early)
+            async for e in self.engine.turn(inp, self.state):
+                self._forward(turn_id, e)
+        except ServiceError as exc:
+            self.send({"type": "error", "code": exc.code, "message": exc.message})
+            self.send({"type": "state", "state": "listening"})
+        finally:
+            if self.turn is not None and self.turn.id == turn_id and not self.track.busy:
+                self.turn = None
+                self.send({"type": "state", "state": "listening"})
+
+    def _forward(self, turn_id: str, e: ev.Event) -> None:
+        if isinstance(e, ev.TranscriptFinal):
+            self.send({"type": "transcript", "text": e.text, "final": True, "language": e.language})
+        elif isinstance(e, ev.LanguageChosen):
+            self.send({"type": "language", "language": e.language, "probability": e.probability})
+        elif isinstance(e, ev.ReplyStarted):
+            self.send(
+                {
+                    "type": "reply",
+                    "text": "",
+                    "faq_id": e.faq_id,
+                    "link": e.link,
+                    "handoff": e.handoff,
+                    "confidence": e.confidence,
+                    "language": e.language,
+                }
+            )
+            if e.handoff:
+                self.bus.publish({"session": self.id, "type": "handoff", "language": e.language})
+        elif isinstance(e, ev.AudioChunk):
+            pcm = resample_int16(np.frombuffer(e.pcm, np.int16), e.sample_rate, RATE)
+            self.track.push(turn_id, pcm)
+            self.send({"type": "state", "state": "speaking"})
+            self.send(
+                {
+                    "type": "visemes",
+                    "items": [list(v) for v in e.visemes],
+                    "duration": len(pcm) / RATE,
+                }
+            )
+        elif isinstance(e, ev.ReplyText):
+            self.send({"type": "sentence", "text": e.text})
+        elif isinstance(e, ev.ReplyEnded):
+            self.send({"type": "reply_end", "text": e.text, "cancelled": False})
+        elif isinstance(e, ev.ErrorEvent):
+            self.send({"type": "error", "code": e.code, "message": e.message})
+
+    def _on_drained(self, turn_id: str) -> None:
+        if self.turn is not None and self.turn.id == turn_id and self.turn.task.done():
+            self.turn = None
+            self.send({"type": "state", "state": "listening"})
+
+    # --- data channel -------------------------------------------------------------------------
+    def _on_message(self, raw: object) -> None:
+        self.last_activity = time.monotonic()
+        try:
+            if not isinstance(raw, str) or len(raw) > MAX_MESSAGE:
+                raise ValueError("messages are JSON text of at most 8 KB")
+            msg = json.loads(raw)
+            if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+                raise ValueError('a message is a JSON object with a "type"')
+            self._handle(msg)
+        except (ValueError, UnsupportedLanguage) as exc:
+            self.send({"type": "error", "code": "bad_message", "message": str(exc)})
+
+    def _handle(self, msg: dict[str, Any]) -> None:
+        kind = msg["type"]
+        if not self.active and kind != "reset":
+            raise ValueError("the session is queued; please wait")
+        if kind == "text":
+            text = msg.get("text")
+            if not isinstance(text, str):
+                raise ValueError('"text" must be a string')
+            self.start_turn(TurnInput(text=text))
+        elif kind == "lang":
+            self.state.language = normalize_code(str(msg.get("lang", "")))
+            self.send({"type": "language", "language": self.state.language, "probability": 1.0})
+        elif kind == "handoff":
+            self.start_turn(TurnInput(intent="human"))
+        elif kind == "interrupt":
+            self.cancel_turn(reason="interrupted")
+            self.send({"type": "state", "state": "listening"})
+        elif kind == "reset":
+            self.cancel_turn(reason="reset")
+            self.state = Session()
+            self._speaking = False
+            self._utterance = []
+            self.send({"type": "state", "state": "listening" if self.active else "queued"})
+        else:
+            raise ValueError(f"unknown message type {kind!r}")
+
+    # --- end ----------------------------------------------------------------------------------
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.cancel_turn(reason="closed")
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.track.stop()
+        await self.pc.close()
+        self._on_closed(self)
