@@ -37,8 +37,10 @@ class ScriptedMicrophone(MediaStreamTrack):
         self.clip_ended_at: list[float] = []  # wall time the last sample of each clip was sent
         self.clip_started_at: list[float] = []
         self.speech_started_at: list[float] = []  # first audible frame of each clip
+        self.speech_ended_at: list[float] = []  # last audible frame of each clip
         self._in_clip = False
         self._heard = False
+        self._last_loud = 0.0
 
     def play(self, pcm16k: np.ndarray) -> None:
         """Queue a clip (16 kHz float32 in [-1, 1]) to be 'spoken' into the microphone."""
@@ -65,15 +67,19 @@ class ScriptedMicrophone(MediaStreamTrack):
             chunk = self._queue.popleft()
             if len(chunk) == 0:
                 self.clip_ended_at.append(time.monotonic())
+                self.speech_ended_at.append(self._last_loud)
                 self._in_clip = False
             else:
                 if not self._in_clip:
                     self.clip_started_at.append(time.monotonic())
                     self._in_clip = True
                     self._heard = False
-                if not self._heard and np.abs(chunk).max() > 1000:
+                loud = np.abs(chunk).max() > 1000
+                if not self._heard and loud:
                     self.speech_started_at.append(time.monotonic())
                     self._heard = True
+                if loud:
+                    self._last_loud = time.monotonic() + FRAME / RATE
                 samples = chunk
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = RATE

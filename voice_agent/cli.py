@@ -48,8 +48,26 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="install or list models")
     m.add_argument("action", choices=["install", "list"])
 
+    e = sub.add_parser("eval", help="evaluate answers on a JSONL question set")
+    e.add_argument("file", type=Path)
+    e.add_argument("--out", type=Path, help="markdown report (default: var/eval-report.md)")
+    e.add_argument("--sweep", action="store_true", help="also show accuracy per threshold")
+
     f = sub.add_parser("faq", help="FAQ content")
     f.add_argument("action", choices=["load", "validate"])
+
+    u = sub.add_parser("users", help="accounts of the content editor")
+    uact = u.add_subparsers(dest="action", required=True)
+    ua = uact.add_parser("add", help="create an account")
+    ua.add_argument("name")
+    ua.add_argument("--role", choices=["editor", "reviewer", "admin"], default="editor")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    up = uact.add_parser("passwd", help="set an account's password (ends its sessions)")
+    up.add_argument("name")
+    up.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    uact.add_parser("list", help="list the accounts")
+    for action, what in (("disable", "disable an account"), ("enable", "enable an account")):
+        uact.add_parser(action, help=what).add_argument("name")
     return p
 
 
@@ -121,7 +139,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     ) -> dict[str, Any]:
         decoded = decode_audio(audio, max_seconds=limits.max_audio_seconds) if audio else None
         outcome = await ask(
-            engine, TurnInput(text=text, audio=decoded, language=lang), want_audio=out is not None
+            engine, TurnInput(text=text, audio=decoded, language=lang), want_audio=True
         )
         if out is not None:
             write_wav(out, outcome.pcm, outcome.sample_rate)
@@ -306,12 +324,92 @@ def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
     return _run(run)
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise BadInput("the passwords differ")
+    return first
+
+
+def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from argon2 import PasswordHasher
+
+    from .content.accounts import AccountRepo, check_new_account
+    from .content.db import connect
+
+    conn = connect(settings.db_path)
+    try:
+        repo = AccountRepo(conn)
+        if args.action == "list":
+            for u in repo.users():
+                state = "disabled" if u.disabled else "active"
+                print(f"{u.username:<24} {u.role:<9} {state}")
+            return 0
+        if args.action in ("disable", "enable"):
+            repo.update_user(args.name, disabled=args.action == "disable")
+            print(f"{args.name}: {args.action}d")
+            return 0
+        name = args.name.strip().lower()
+        password = _read_password(args)
+        if args.action == "add":
+            check_new_account(name, args.role, password, settings.content.min_password_chars)
+            repo.add_user(name, args.role, PasswordHasher().hash(password), time.time())
+            print(f"added {name} ({args.role})")
+        else:
+            found = repo.user(name)
+            role = found[0].role if found else "editor"
+            check_new_account(name, role, password, settings.content.min_password_chars)
+            repo.update_user(name, password_hash=PasswordHasher().hash(password))
+            print(f"{name}: password changed")
+        return 0
+    finally:
+        conn.close()
+
+
 def _embedding_progress(done: int, total: int) -> None:
-    end = "\n" if done >= total else ""
-    prefix = "\r" if sys.stderr.isatty() else ""
-    if sys.stderr.isatty() or done >= total or done % 640 == 0:
-        sys.stderr.write(f"{prefix}embedding FAQ texts (first load only): {done}/{total}{end}")
-        sys.stderr.flush()
+    if sys.stderr.isatty():
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\rembedding FAQ texts (first load only): {done}/{total}{end}")
+    elif done >= total or done % 640 == 0:
+        sys.stderr.write(f"embedding FAQ texts (first load only): {done}/{total}\n")
+    sys.stderr.flush()
+
+
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from . import evaluate
+
+    cases = evaluate.read_cases(args.file)
+
+    async def run() -> int:
+        from .engine import Engine
+
+        engine = Engine.create(settings)
+        try:
+            await engine.load_faq(_embedding_progress)
+            outcomes = await evaluate.run_cases(engine, cases)
+            report = evaluate.markdown(outcomes)
+            if args.sweep:
+                report += "\nThreshold sweep (same retrieval results):\n\n"
+                report += evaluate.sweep_domain(outcomes, engine)
+            wrong = evaluate.errors(outcomes)
+            if wrong:
+                report += "\nMisses:\n\n" + "\n".join(wrong) + "\n"
+        finally:
+            engine.close()
+        out = args.out or settings.path(settings.var_dir) / "eval-report.md"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report, encoding="utf-8")
+        print(report)
+        print(f"report written to {out}")
+        return 0
+
+    return _run(run)
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
@@ -321,6 +419,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "transcribe": cmd_transcribe,
     "models": cmd_models,
     "faq": cmd_faq,
+    "eval": cmd_eval,
+    "users": cmd_users,
 }
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ class SttSettings:
     temperature: float = 0.0
     no_speech_threshold: float = 0.6
     min_avg_logprob: float = -1.2
+    adaptive_window: bool = True  # encode only the question (+ padding), not a 30 s window
+    window_padding_frames: int = 200  # 2 s of silence after the speech
+    min_window_frames: int = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,8 @@ class ServerSettings:
     offers_per_second: float = 2.0  # per client address
     offer_burst: int = 10
     max_concurrent_asks: int = 4  # HTTP /api/ask turns at once
+    # False: synthesise the whole reply before sending any of it (the benchmark's baseline)
+    stream_replies: bool = True
 
 
 @dataclass(frozen=True, slots=True)

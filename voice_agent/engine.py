@@ -7,6 +7,7 @@ are loaded once per engine and shared by every session; each runs in its own wor
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -20,14 +21,14 @@ from .bus import EventBus
 from .config import Settings
 from .errors import BadInput, ServiceError
 from .faq import FaqEntry, FaqStore, load_entries
-from .languages import normalize_code
+from .languages import CODES, normalize_code
 from .lid import LanguageIdentifier, TextLanguageDetector
 from .llm import LlamaGenerator
 from .models import check_file
 from .retrieval import E5Embedder, Progress, Retriever
 from .screening import Screener
-from .stt import SpeechToText, Transcript, WhisperStt
-from .tts.normalize import join_sentences
+from .stt import SpeechToText, WhisperStt
+from .tts.normalize import first_clause_split, join_sentences
 from .tts.voices import VoiceRegistry, Voices
 from .vad import SileroModel, speech_span
 from .workers import ModelWorker
@@ -53,7 +54,6 @@ class TurnInput:
     audio: DecodedAudio | None = None
     language: str | None = None  # given by the caller: no detection
     intent: str | None = None  # a button, not words: "human" (talk to a person)
-    transcript: Transcript | None = None  # already transcribed (speculatively, during a pause)
 
 
 def validate_text(text: str, max_chars: int) -> str:
@@ -147,6 +147,15 @@ class Engine:
 
         await self.retriever.run_exclusive(swap)
 
+    async def warm_up(self) -> None:
+        """Load what the first citizen would otherwise wait for: STT, VAD, Piper voices."""
+        await self.stt.load()
+        await self.vad_worker.run(self._vad)
+        piper = {c for c in CODES if self.voices.describe(c).startswith("piper:")}
+        for code in sorted(piper) + [self.settings.default_language]:
+            with contextlib.suppress(ServiceError):
+                await self.voices.for_language(code)
+
     def vad_model(self) -> SileroModel:
         return self._vad()
 
@@ -184,9 +193,7 @@ class Engine:
                     max(0, int((a - 0.3) * STT_RATE)) : int((b + 0.3) * STT_RATE)
                 ]
                 yield ev.SpeechEnded(turn_id=turn_id, t=now(), duration_s=round(b - a, 3))
-                tr = inp.transcript or await self.stt.transcribe(
-                    clip, language=given, prior=session.language
-                )
+                tr = await self.stt.transcribe(clip, language=given, prior=session.language)
                 transcript = tr.text
                 yield ev.TranscriptFinal(
                     turn_id=turn_id,
@@ -267,25 +274,29 @@ class Engine:
             yield ev.ReplyText(turn_id=turn_id, t=now(), text=sentence)
             if synth is None:
                 continue
-            try:
-                audio = await self.voices.synthesize(synth, sentence, lang)
-            except ServiceError as exc:
-                yield ev.ErrorEvent(turn_id=turn_id, t=now(), code=exc.code, message=exc.message)
-                synth = None
-                continue
-            if not started_audio:
-                started_audio = True
-                yield ev.AudioStarted(
-                    turn_id=turn_id, t=now(), sample_rate=audio.sample_rate, voice=synth.name
+            pieces = first_clause_split(sentence) if len(said) == 1 else [sentence]
+            for piece in pieces:
+                try:
+                    audio = await self.voices.synthesize(synth, piece, lang)
+                except ServiceError as exc:
+                    yield ev.ErrorEvent(
+                        turn_id=turn_id, t=now(), code=exc.code, message=exc.message
+                    )
+                    synth = None
+                    break
+                if not started_audio:
+                    started_audio = True
+                    yield ev.AudioStarted(
+                        turn_id=turn_id, t=now(), sample_rate=audio.sample_rate, voice=synth.name
+                    )
+                yield ev.AudioChunk(
+                    turn_id=turn_id,
+                    t=now(),
+                    pcm=audio.pcm.tobytes(),
+                    sample_rate=audio.sample_rate,
+                    text=piece,
+                    visemes=audio.visemes,
                 )
-            yield ev.AudioChunk(
-                turn_id=turn_id,
-                t=now(),
-                pcm=audio.pcm.tobytes(),
-                sample_rate=audio.sample_rate,
-                text=sentence,
-                visemes=audio.visemes,
-            )
         if started_audio:
             yield ev.AudioEnded(turn_id=turn_id, t=now())
         yield ev.ReplyEnded(turn_id=turn_id, t=now(), text=join_sentences(said))

@@ -1,23 +1,34 @@
-"""HTTP service: the JSON API (`POST /api/ask`, `GET /healthz`) on one shared engine.
+"""HTTP service: web client, JSON API and WebRTC signalling, on one shared engine.
 
-The WebRTC voice sessions and the web client build on this app (see docs/ARCHITECTURE.md).
+`voice-agent serve` runs it on uvicorn. Routes: `/` (browser mode), `/kiosk`, `/static/*`
+(web_client/), `GET /healthz`, `GET /api/languages`, `POST /api/ask`, `POST /api/rtc/offer`,
+`POST /api/handoff`. Models load once at start-up and are shared by every session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from .ask import ask
 from .config import Settings
+from .content.api import make_router as content_router
+from .content.service import ContentService
 from .engine import Engine, TurnInput
 from .errors import BadInput, ServiceError
-from .languages import UnsupportedLanguage
+from .languages import LANGUAGES, UnsupportedLanguage
+from .rtc.manager import RateLimited, SessionManager, restrict_ice_addresses
+
+WEB = Path(__file__).resolve().parent.parent / "web_client"
 
 
 class AskRequest(BaseModel):
@@ -25,43 +36,121 @@ class AskRequest(BaseModel):
     lang: str | None = Field(None, max_length=16)
 
 
-def create_app(settings: Settings) -> FastAPI:
-    holder: dict[str, Engine] = {}
+class OfferRequest(BaseModel):
+    sdp: str = Field(..., max_length=200_000)
+    type: str = Field(..., max_length=16)
+    lang: str | None = Field(None, max_length=16)
+
+
+class HandoffRequest(BaseModel):
+    session_id: str | None = Field(None, max_length=64)
+    lang: str | None = Field(None, max_length=16)
+
+
+class Services:
+    """What the routes share; built in the app's lifespan, never a module global."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = Engine.create(settings)
+        self.bus = self.engine.bus
+        self.sessions = SessionManager(self.engine, settings.server, self.bus)
+        self.asks = asyncio.Semaphore(settings.server.max_concurrent_asks)
+
+
+def _error(exc: Exception) -> HTTPException:
+    if isinstance(exc, (BadInput, UnsupportedLanguage)):
+        return HTTPException(400, detail=getattr(exc, "message", str(exc)))
+    if isinstance(exc, ServiceError):
+        return HTTPException(503, detail=exc.message)
+    raise exc
+
+
+def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
+    restrict_ice_addresses(settings.server.ice_host_addresses)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = Engine.create(settings)
-        await engine.load_faq()
-        await engine.stt.load()
-        holder["engine"] = engine
-        app.state.engine = engine
-        app.state.ask_lock = asyncio.Semaphore(4)
+        services = Services(settings)
+        content = ContentService(settings, services.engine)
+        await content.start()  # faq_db/ -> published versions -> engine (was engine.load_faq)
+        await services.engine.warm_up()
+        app.state.services = services
+        app.state.content = content
         yield
-        engine.close()
+        await content.stop()
+        await services.sessions.close_all()
+        services.engine.close()
 
     app = FastAPI(title="voice-agent", version="0.1.0", lifespan=lifespan)
 
+    def services(request: Request) -> Services:
+        return request.app.state.services  # type: ignore[no-any-return]
+
     @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        engine = holder.get("engine")
+    async def healthz(request: Request) -> dict[str, Any]:
+        s = services(request)
         return {
-            "status": "ok" if engine else "starting",
-            "faq_entries": len(engine.retriever.entries) if engine else 0,
+            "status": "ok",
+            "faq_entries": len(s.engine.retriever.entries),
+            "sessions": len(s.sessions.sessions),
+            "queued": len(s.sessions.queue),
+            "peer_connections": len(s.sessions.peer_connections),
+            "tasks": len(asyncio.all_tasks()),
+            "threads": threading.active_count(),
         }
 
+    @app.get("/api/languages")
+    async def languages() -> list[dict[str, Any]]:
+        return [
+            {"code": x.code, "name": x.english_name, "native": x.native_name, "rtl": x.rtl}
+            for x in LANGUAGES
+        ]
+
     @app.post("/api/ask")
-    async def api_ask(req: AskRequest) -> dict[str, Any]:
-        engine = holder["engine"]
+    async def api_ask(req: AskRequest, request: Request) -> dict[str, Any]:
+        s = services(request)
         try:
-            async with app.state.ask_lock:
+            async with s.asks:
                 outcome = await ask(
-                    engine, TurnInput(text=req.text, language=req.lang), want_audio=False
+                    s.engine, TurnInput(text=req.text, language=req.lang), want_audio=False
                 )
-        except (BadInput, UnsupportedLanguage) as exc:
-            raise HTTPException(status_code=400, detail=getattr(exc, "message", str(exc))) from exc
-        except ServiceError as exc:
-            raise HTTPException(status_code=503, detail=exc.message) from exc
+        except (ServiceError, UnsupportedLanguage) as exc:
+            raise _error(exc) from exc
         return outcome.result
+
+    @app.post("/api/rtc/offer")
+    async def rtc_offer(req: OfferRequest, request: Request) -> dict[str, Any]:
+        client = request.client.host if request.client else "unknown"
+        try:
+            return await services(request).sessions.offer(req.sdp, req.type, req.lang, client)
+        except RateLimited:
+            raise  # answered by the handler below, with retry_after in the body
+        except (ServiceError, UnsupportedLanguage) as exc:
+            raise _error(exc) from exc
+
+    @app.post("/api/handoff")
+    async def handoff(req: HandoffRequest, request: Request) -> dict[str, Any]:
+        services(request).sessions.handoff(req.session_id, req.lang)
+        return {"ok": True}
+
+    app.include_router(content_router(lambda request: request.app.state.content))
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.message, "retry_after": exc.retry_after}, status_code=429
+        )
+
+    if web_dir.is_dir():
+        app.mount("/static", StaticFiles(directory=web_dir), name="static")
+
+        @app.get("/", include_in_schema=False)
+        async def index() -> FileResponse:
+            return FileResponse(web_dir / "index.html")
+
+        @app.get("/kiosk", include_in_schema=False)
+        async def kiosk() -> FileResponse:
+            return FileResponse(web_dir / "kiosk.html")
 
     return app
 

@@ -111,7 +111,13 @@ class WhisperStt:
         t0 = time.perf_counter()
         fe = model.feature_extractor  # type: ignore[attr-defined]
         features = fe(audio)[..., : fe.nb_max_frames]
-        encoder_output = model.encode(pad_or_trim(features))  # type: ignore[attr-defined]
+        frames = fe.nb_max_frames
+        if self._settings.adaptive_window:
+            # CTranslate2 encodes shorter windows too: a 4 s question padded to 6 s encodes
+            # ~8x faster than the 30 s window, with the same transcript (bench.stages).
+            frames = min(frames, max(features.shape[-1] + self._settings.window_padding_frames,
+                                     self._settings.min_window_frames))
+        encoder_output = model.encode(pad_or_trim(features, frames))  # type: ignore[attr-defined]
         t1 = time.perf_counter()
         probs: dict[str, float] = {}
         if language is None:

@@ -14,8 +14,8 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import av
@@ -29,7 +29,6 @@ from ..bus import EventBus
 from ..engine import Engine, Session, TurnInput
 from ..errors import ServiceError
 from ..languages import UnsupportedLanguage, normalize_code
-from ..stt import Transcript
 from ..vad import StreamingVad
 from .echo import echo_likelihood
 from .track import RATE, ReplyTrack
@@ -39,6 +38,13 @@ log = logging.getLogger(__name__)
 PREROLL_S = 0.4
 ECHO_LIMIT = 0.75
 MAX_MESSAGE = 8192
+
+
+@dataclass
+class Prepared:
+    task: asyncio.Task[None]
+    events: asyncio.Queue[ev.Event | None]
+    state: Session
 
 
 @dataclass
@@ -78,7 +84,8 @@ class VoiceSession:
         self._preroll: deque[np.ndarray] = deque(maxlen=int(PREROLL_S / 0.02))
         self._speaking = False
         self._pending: list[str] = []  # messages sent before the data channel opened
-        self._early: asyncio.Task[Transcript] | None = None  # speculative transcription
+        self._prepared: Prepared | None = None  # a turn run during a pause, held back
+        self._held: list[np.ndarray] = []  # reply audio held back when not streaming
 
     # --- wiring -------------------------------------------------------------------------------
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -158,9 +165,9 @@ class VoiceSession:
             if e.kind == "start":
                 self._speech_started()
             elif e.kind == "pause":
-                self._transcribe_early()
+                self._prepare_turn()
             elif e.kind == "resume":
-                self._drop_early()
+                self._drop_prepared()
             elif e.kind == "end":
                 self._speech_ended()
         if self._speaking and sum(len(x) for x in self._utterance) / STT_RATE >= (
@@ -180,16 +187,35 @@ class VoiceSession:
         self.last_activity = time.monotonic()
         self.send({"type": "state", "state": "listening"})
 
-    def _transcribe_early(self) -> None:
-        """The citizen paused: transcribe now, so the answer is ready if the turn has ended."""
-        self._drop_early()
+    def _prepare_turn(self) -> None:
+        """The citizen paused: run the whole turn now, holding its events back. If the pause
+        turns out to be the end of the turn, they are released at once (`_speech_ended`); if
+        the citizen goes on speaking, the prepared turn is dropped."""
+        self._drop_prepared()
+        if not self._speaking:
+            return
         audio = np.concatenate(self._utterance)
-        self._early = self.spawn(self.engine.stt.transcribe(audio, prior=self.state.language))
+        state = Session(language=self.state.language, history=list(self.state.history))
+        held: asyncio.Queue[ev.Event | None] = asyncio.Queue()
+        inp = TurnInput(audio=DecodedAudio(audio, len(audio) / STT_RATE, False))
 
-    def _drop_early(self) -> None:
-        if self._early is not None:
-            self._early.cancel()
-            self._early = None
+        async def run() -> None:
+            try:
+                async for e in self.engine.turn(inp, state):
+                    held.put_nowait(e)
+            except ServiceError as exc:
+                held.put_nowait(
+                    ev.ErrorEvent(turn_id="", t=0.0, code=exc.code, message=exc.message)
+                )
+            finally:
+                held.put_nowait(None)
+
+        self._prepared = Prepared(self.spawn(run()), held, state)
+
+    def _drop_prepared(self) -> None:
+        if self._prepared is not None:
+            self._prepared.task.cancel()
+            self._prepared = None
 
     def _speech_ended(self) -> None:
         if not self._speaking:
@@ -198,16 +224,34 @@ class VoiceSession:
         audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)
         self._utterance = []
         self._preroll.clear()
-        early, self._early = self._early, None
-        self.start_turn(TurnInput(audio=DecodedAudio(audio, len(audio) / STT_RATE, False)), early)
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None:
+            self._begin_turn(self._release(prepared))
+        else:
+            self.start_turn(TurnInput(audio=DecodedAudio(audio, len(audio) / STT_RATE, False)))
 
     # --- turns --------------------------------------------------------------------------------
-    def start_turn(self, inp: TurnInput, early: asyncio.Task[Transcript] | None = None) -> None:
+    def start_turn(self, inp: TurnInput) -> None:
+        async def events() -> AsyncIterator[ev.Event]:
+            async for e in self.engine.turn(inp, self.state):
+                yield e
+
+        self._begin_turn(events())
+
+    def _begin_turn(self, events: AsyncIterator[ev.Event]) -> None:
         self.cancel_turn(reason="new question")
         self.last_activity = time.monotonic()
         turn_id = f"{self.id}-{time.monotonic_ns()}"
-        task = self.spawn(self._run_turn(turn_id, inp, early))
+        task = self.spawn(self._run_turn(turn_id, events))
         self.turn = Turn(turn_id, task, time.monotonic())
+
+    async def _release(self, prepared: Prepared) -> AsyncIterator[ev.Event]:
+        self.state = prepared.state
+        try:
+            while (e := await prepared.events.get()) is not None:
+                yield e
+        finally:
+            prepared.task.cancel()
 
     def cancel_turn(self, reason: str) -> None:
         turn = self.turn
@@ -218,15 +262,10 @@ class VoiceSession:
         self.track.clear(turn.id)
         self.send({"type": "reply_end", "cancelled": True, "reason": reason})
 
-    async def _run_turn(
-        self, turn_id: str, inp: TurnInput, early: asyncio.Task[Transcript] | None = None
-    ) -> None:
+    async def _run_turn(self, turn_id: str, events: AsyncIterator[ev.Event]) -> None:
         self.send({"type": "state", "state": "thinking"})
         try:
-            if early is not None:
-                with contextlib.suppress(Exception):
-                    inp = replace(inp, transcript=await early)
-            async for e in self.engine.turn(inp, self.state):
+            async for e in events:
                 self._forward(turn_id, e)
         except ServiceError as exc:
             self.send({"type": "error", "code": exc.code, "message": exc.message})
@@ -257,6 +296,9 @@ class VoiceSession:
                 self.bus.publish({"session": self.id, "type": "handoff", "language": e.language})
         elif isinstance(e, ev.AudioChunk):
             pcm = resample_int16(np.frombuffer(e.pcm, np.int16), e.sample_rate, RATE)
+            if not self.engine.settings.server.stream_replies:
+                self._held.append(pcm)  # baseline: nothing is sent before the whole reply
+                return
             self.track.push(turn_id, pcm)
             self.send({"type": "state", "state": "speaking"})
             self.send(
@@ -269,6 +311,9 @@ class VoiceSession:
         elif isinstance(e, ev.ReplyText):
             self.send({"type": "sentence", "text": e.text})
         elif isinstance(e, ev.ReplyEnded):
+            for pcm in self._held:
+                self.track.push(turn_id, pcm)
+            self._held = []
             self.send({"type": "reply_end", "text": e.text, "cancelled": False})
         elif isinstance(e, ev.ErrorEvent):
             self.send({"type": "error", "code": e.code, "message": e.message})
@@ -309,6 +354,7 @@ class VoiceSession:
             self.cancel_turn(reason="interrupted")
             self.send({"type": "state", "state": "listening"})
         elif kind == "reset":
+            self._drop_prepared()
             self.cancel_turn(reason="reset")
             self.state = Session()
             self._speaking = False
@@ -322,6 +368,7 @@ class VoiceSession:
         if self.closed:
             return
         self.closed = True
+        self._drop_prepared()
         self.cancel_turn(reason="closed")
         for task in list(self._tasks):
             task.cancel()

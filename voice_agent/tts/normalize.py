@@ -193,3 +193,17 @@ def join_sentences(sentences: list[str]) -> str:
             out += " "
         out += s
     return out
+
+
+_CLAUSE = re.compile(r"[,;:،，；：]\s")
+
+
+def first_clause_split(sentence: str, min_chars: int = 25, long_chars: int = 80) -> list[str]:
+    """Split a long first sentence at its first clause boundary, so that speech can start
+    sooner (the first piece is synthesised, and heard, while the rest is made)."""
+    if len(sentence) <= long_chars:
+        return [sentence]
+    for m in _CLAUSE.finditer(sentence):
+        if min_chars <= m.start() <= len(sentence) - 20:
+            return [sentence[: m.start() + 1], sentence[m.end() :]]
+    return [sentence]

@@ -76,7 +76,9 @@ class VoiceRegistry:
                 PiperTts(voice)
                 if voice
                 else EspeakTts(
-                    tts.espeak_binary, espeak_voice(lang), tts.espeak_rate_wpm,
+                    tts.espeak_binary,
+                    espeak_voice(lang),
+                    tts.espeak_rate_wpm,
                     self._espeak_library(),
                 )
             )

@@ -1,0 +1,65 @@
+"""Start a real voice-agent server on loopback for tests and benchmarks, and stop it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(folder: Path, extra_server_settings: str = "",
+                   var_dir: Path = ROOT / "var" / "test") -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`voice-agent serve` on 127.0.0.1 with ICE on loopback only; yields (url, process)."""
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = folder / "voice-agent.toml"
+    cfg.write_text(
+        f'var_dir = "{var_dir}"\n[server]\nice_host_addresses = ["127.0.0.1"]\n'
+        + extra_server_settings,
+        encoding="utf-8",
+    )
+    log = (folder / "server.log").open("wb")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", ORT_DISABLE_TELEMETRY="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voice_agent.cli", "--config", str(cfg), "serve",
+         "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited ({proc.returncode}): see {folder / 'server.log'}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start in 240 s")
+            time.sleep(0.25)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -1,0 +1,213 @@
+"""Voice-to-voice over real WebRTC: `python -m bench.voice_to_voice [--turns N]`.
+
+An aiortc citizen plays recorded questions (several languages) to a running server on
+loopback and measures the end of its speech -> the first non-silent reply audio it receives.
+The same questions then go to a server that synthesises each whole reply before sending it
+(the non-streaming baseline), for a ratio measured in the same run. Then barge-in stop times,
+and 1/2/4/8 simultaneous sessions (latency, server CPU and RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.rtc_client import Citizen
+from bench.server import ROOT, running_server
+from voice_agent.rtc.manager import restrict_ice_addresses
+
+QUESTIONS = [  # (lang, text) as a citizen would say them
+    ("en", "Where do I get a tax number in Portugal?"),
+    ("en", "How do I renew my residence permit?"),
+    ("en", "What is the number of the health line?"),
+    ("pt", "Como é que peço o número de utente?"),
+    ("es", "¿Dónde me puedo inscribir para buscar trabajo?"),
+    ("fr", "Comment échanger mon permis de conduire?"),
+    ("de", "Wie bekomme ich einen Hausarzt?"),
+]
+
+
+def pct(xs: list[float], p: float) -> float:
+    return float(np.percentile(np.asarray(xs), p)) if xs else float("nan")
+
+
+def clips(folder: Path) -> list[tuple[str, np.ndarray]]:
+    from tests.rtc.conftest import spoken
+
+    return [(lang, spoken(text, lang, folder)) for lang, text in QUESTIONS]
+
+
+async def one_turn(c: Citizen, pcm: np.ndarray) -> float | None:
+    """Speak, wait for the first reply audio, then interrupt politely (saves time)."""
+    n = len(c.mic.speech_ended_at)
+    c.mic.play(pcm)
+    while len(c.mic.speech_ended_at) <= n:
+        await asyncio.sleep(0.05)
+    spoke_until = c.mic.speech_ended_at[n]
+    try:
+        first = await c.wait_audio_after(spoke_until, within=20)
+    except TimeoutError:
+        return None
+    await asyncio.sleep(0.3)
+    c.send({"type": "interrupt"})
+    await asyncio.sleep(0.4)
+    return first - spoke_until
+
+
+async def latency_run(url: str, material: list[tuple[str, np.ndarray]], turns: int) -> list[float]:
+    out: list[float] = []
+    citizens: dict[str, Citizen] = {}
+    try:
+        for i in range(turns):
+            lang, pcm = material[i % len(material)]
+            if lang not in citizens:
+                citizens[lang] = Citizen(url, lang=lang)
+                await citizens[lang].connect()
+                await citizens[lang].wait_for(lambda m: m.get("state") == "listening")
+            dt = await one_turn(citizens[lang], pcm)
+            if dt is not None:
+                out.append(dt)
+    finally:
+        for c in citizens.values():
+            await c.close()
+    return out
+
+
+async def barge_in_run(url: str, material: list[tuple[str, np.ndarray]], trials: int) -> list[float]:
+    stops: list[float] = []
+    c = Citizen(url, lang="en")
+    await c.connect()
+    await c.wait_for(lambda m: m.get("state") == "listening")
+    try:
+        for i in range(trials):
+            _lang, question = material[i % 3]
+            _lang, interruption = material[(i + 1) % 3]
+            n = len(c.mic.speech_ended_at)
+            c.mic.play(question)
+            while len(c.mic.speech_ended_at) <= n:
+                await asyncio.sleep(0.05)
+            await c.wait_audio_after(c.mic.speech_ended_at[n], within=20)
+            await asyncio.sleep(1.0)
+            k = len(c.mic.speech_started_at)
+            c.mic.play(interruption)
+            while len(c.mic.speech_started_at) <= k:
+                await asyncio.sleep(0.02)
+            began = c.mic.speech_started_at[k]
+            await asyncio.sleep(1.2)
+            loud = [at for at, rms in c.audio if at > began and rms > 0.01]
+            gaps = [a for a, b in zip(loud, loud[1:], strict=False) if b - a > 0.3]
+            stopped = gaps[0] if gaps else (loud[-1] if loud else began)
+            stops.append(stopped - began)
+            await asyncio.sleep(2.5)  # let the second question's reply start, then move on
+            c.send({"type": "interrupt"})
+            await asyncio.sleep(0.5)
+    finally:
+        await c.close()
+    return stops
+
+
+def proc_stats(pid: int) -> tuple[float, float]:
+    """(CPU seconds used, RSS MB) of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    import os
+
+    cpu = ticks / os.sysconf("SC_CLK_TCK")
+    rss = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
+    return cpu, rss
+
+
+async def concurrency_run(url: str, pid: int, material: list[tuple[str, np.ndarray]],
+                          sessions: int, turns_each: int) -> dict[str, float]:
+    rng = random.Random(sessions)
+    citizens = [Citizen(url, lang=material[i % len(material)][0]) for i in range(sessions)]
+    await asyncio.gather(*(c.connect() for c in citizens))
+    await asyncio.gather(*(c.wait_for(lambda m: m.get("state") == "listening", within=60)
+                           for c in citizens))
+    cpu0, _ = proc_stats(pid)
+    t0 = time.monotonic()
+    peak = [0.0]
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], proc_stats(pid)[1])
+            await asyncio.sleep(0.5)
+
+    async def talk(i: int, c: Citizen) -> list[float]:
+        got = []
+        await asyncio.sleep(rng.uniform(0, 2))
+        for t in range(turns_each):
+            lang, pcm = material[(i + t) % len(material)]
+            c.send({"type": "lang", "lang": lang})
+            dt = await one_turn(c, pcm)
+            if dt is not None:
+                got.append(dt)
+            await asyncio.sleep(rng.uniform(0.2, 1.0))
+        return got
+
+    sampler = asyncio.ensure_future(sample())
+    results = await asyncio.gather(*(talk(i, c) for i, c in enumerate(citizens)))
+    done.set()
+    await sampler
+    wall = time.monotonic() - t0
+    cpu1, _ = proc_stats(pid)
+    await asyncio.gather(*(c.close() for c in citizens))
+    lat = [x for r in results for x in r]
+    return {"sessions": sessions, "turns": len(lat), "p50": pct(lat, 50), "p95": pct(lat, 95),
+            "cpu": (cpu1 - cpu0) / wall * 100, "rss": peak[0],
+            "missed": sessions * turns_each - len(lat)}
+
+
+async def main(turns: int, trials: int) -> None:
+    restrict_ice_addresses(("127.0.0.1",))
+    folder = Path(tempfile.mkdtemp(prefix="v2v-"))
+    material = clips(folder)
+    fast = "offers_per_second = 50.0\noffer_burst = 200\nmax_active_sessions = 16\n"
+    with running_server(folder / "streaming", fast) as (url, proc):
+        streaming = await latency_run(url, material, turns)
+        barge = await barge_in_run(url, material, trials)
+        levels = [await concurrency_run(url, proc.pid, material, n, 3) for n in (1, 2, 4, 8)]
+    with running_server(folder / "baseline", fast + "stream_replies = false\n") as (url, _):
+        baseline = await latency_run(url, material, turns)
+
+    print(f"\nvoice-to-voice over WebRTC (loopback), {len(QUESTIONS)} questions in "
+          f"{len({q[0] for q in QUESTIONS})} languages, default models, 2-core CPU\n")
+    print("| measure | p50 | p95 | n |")
+    print("|---|---|---|---|")
+    print(f"| end of speech -> first reply audio, streaming | {pct(streaming, 50) * 1000:.0f} ms | "
+          f"{pct(streaming, 95) * 1000:.0f} ms | {len(streaming)} |")
+    print(f"| same, non-streaming baseline (whole reply first) | {pct(baseline, 50) * 1000:.0f} ms"
+          f" | {pct(baseline, 95) * 1000:.0f} ms | {len(baseline)} |")
+    print(f"| streaming / baseline (p50) | {pct(streaming, 50) / pct(baseline, 50):.2f} | | |")
+    print(f"| barge-in: citizen starts speaking -> reply audio stops | {pct(barge, 50) * 1000:.0f} ms"
+          f" | {pct(barge, 95) * 1000:.0f} ms | {len(barge)} |")
+    print("\n| simultaneous sessions | turns | p50 | p95 | server CPU | server RSS | no reply |")
+    print("|---|---|---|---|---|---|---|")
+    for r in levels:
+        print(f"| {r['sessions']:.0f} | {r['turns']:.0f} | {r['p50'] * 1000:.0f} ms | "
+              f"{r['p95'] * 1000:.0f} ms | {r['cpu']:.0f}% | {r['rss']:.0f} MB | {r['missed']:.0f} |")
+    ok = [r["sessions"] for r in levels if r["p95"] <= 2.0 and r["missed"] == 0]
+    print(f"\nlargest count with p95 <= 2 s: {max(ok) if ok else 'none'}"
+          f" (streaming p50 mean {statistics.fmean(streaming):.2f} s)\n")
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--turns", type=int, default=21)
+    p.add_argument("--barge-in-trials", type=int, default=6)
+    a = p.parse_args()
+    import os
+
+    os.chdir(ROOT)
+    asyncio.run(main(a.turns, a.barge_in_trials))

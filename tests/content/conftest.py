@@ -1,0 +1,124 @@
+"""Fixtures for the content backend: a small real FAQ (all 20 languages), the server app on
+a fake engine (HashEmbedder, no models), three accounts, and a client that acts as any of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.fakes import fake_engine
+from voice_agent import server
+from voice_agent.config import ContentSettings, Settings
+from voice_agent.content.accounts import AccountRepo
+from voice_agent.content.db import connect
+from voice_agent.rtc.manager import SessionManager
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = ("nif.yaml", "sns24-line.yaml", "emergency-112.yaml", "niss.yaml")
+PASSWORD = "correct horse battery staple"
+USERS = {"ed": "editor", "rita": "reviewer", "ana": "admin"}
+
+
+@pytest.fixture
+def faq_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "faq"
+    (d / "entries").mkdir(parents=True)
+    for name in FILES:
+        shutil.copy(ROOT / "faq_db" / "entries" / name, d / "entries" / name)
+    return d
+
+
+def make_settings(tmp_path: Path, faq_dir: Path, *, watch: bool = False) -> Settings:
+    return Settings(
+        root=tmp_path,
+        faq_dir=faq_dir,
+        var_dir=tmp_path / "var",
+        content=ContentSettings(watch_files=watch),
+    )
+
+
+def add_users(settings: Settings) -> None:
+    conn = connect(settings.db_path)
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # verify reads these
+    repo = AccountRepo(conn)
+    for name, role in USERS.items():
+        repo.add_user(name, role, hasher.hash(PASSWORD), time.time())  # type: ignore[arg-type]
+    conn.close()
+
+
+class FakeServices:
+    """server.Services on the fake engine (same shape: engine, bus, sessions, asks)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = fake_engine(settings.root, settings.faq_dir)
+        self.bus = self.engine.bus
+        self.sessions = SessionManager(self.engine, settings.server, self.bus)
+        self.asks = asyncio.Semaphore(4)
+
+
+def make_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
+    monkeypatch.setattr(server, "Services", FakeServices)
+    add_users(settings)
+    return server.create_app(settings, web_dir=settings.root / "no-web")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, faq_dir: Path) -> Settings:
+    return make_settings(tmp_path, faq_dir)
+
+
+@pytest.fixture
+def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
+    return make_app(settings, monkeypatch)
+
+
+class Api:
+    """One TestClient; each call acts as a given user (or nobody), with or without CSRF."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self._sessions: dict[str, tuple[str, str]] = {}
+
+    def login(self, user: str) -> tuple[str, str]:
+        if user not in self._sessions:
+            self.client.cookies.clear()
+            r = self.client.post("/api/auth/login", json={"username": user, "password": PASSWORD})
+            assert r.status_code == 200, r.text
+            self._sessions[user] = (r.cookies["va_session"], r.json()["csrf_token"])
+        return self._sessions[user]
+
+    def __call__(
+        self, method: str, url: str, user: str | None = None, *, csrf: bool = True, **kw: Any
+    ) -> httpx.Response:
+        headers = dict(kw.pop("headers", {}))
+        cookie = None
+        if user is not None:
+            token, token_csrf = self.login(user)
+            cookie = token
+            if csrf:
+                headers["X-CSRF-Token"] = token_csrf
+        self.client.cookies.clear()
+        if cookie:
+            self.client.cookies.set("va_session", cookie)
+        return self.client.request(method, url, headers=headers, **kw)
+
+
+@pytest.fixture
+def api(app: FastAPI) -> Iterator[Api]:
+    with TestClient(app) as client:
+        yield Api(client)
+
+
+def entry_file(settings: Settings, entry_id: str) -> Path:
+    return settings.path(settings.faq_dir) / "entries" / f"{entry_id}.yaml"

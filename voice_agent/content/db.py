@@ -1,0 +1,125 @@
+"""The content tables, in the FAQ store's SQLite file, and the one thread that touches them.
+
+Every query runs in a single worker thread (`ContentDb.run`), which serialises access to the
+connection and keeps blocking I/O off the event loop. The command line uses `connect` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS content_versions (
+    entry_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN
+        ('draft', 'review', 'published', 'superseded', 'rejected', 'deleted')),
+    body TEXT NOT NULL,            -- JSON, in the YAML schema
+    author TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    base_version INTEGER,
+    PRIMARY KEY (entry_id, version)
+);
+CREATE INDEX IF NOT EXISTS content_versions_state ON content_versions (state);
+
+CREATE TABLE IF NOT EXISTS content_audit (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    username TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entry_id TEXT,
+    version INTEGER,
+    changes TEXT NOT NULL DEFAULT '[]',   -- JSON list: a per-field summary
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS content_audit_entry ON content_audit (entry_id, at);
+
+CREATE TABLE IF NOT EXISTS content_users (
+    username TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('editor', 'reviewer', 'admin')),
+    password_hash TEXT NOT NULL,   -- argon2id
+    created_at REAL NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS content_sessions (
+    token_hash TEXT PRIMARY KEY,   -- sha256 of the cookie value; the token itself is not stored
+    username TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS content_login_attempts (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    username TEXT NOT NULL,
+    client TEXT NOT NULL,
+    ok INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS content_login_attempts_at ON content_login_attempts (at);
+
+CREATE TABLE IF NOT EXISTS content_clusters (
+    id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'dismissed', 'resolved')),
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    centroid BLOB NOT NULL,        -- float32 sum of the members' vectors
+    size INTEGER NOT NULL,
+    entry_id TEXT
+);
+
+CREATE TABLE IF NOT EXISTS content_unanswered (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    language TEXT NOT NULL,
+    text TEXT NOT NULL,            -- redacted before it is stored
+    kind TEXT NOT NULL,
+    flagged INTEGER NOT NULL DEFAULT 0,
+    best_entry TEXT,
+    score REAL,
+    confidence REAL,
+    vector BLOB NOT NULL,          -- float32 e5 query vector of the redacted text
+    cluster_id INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open'
+);
+CREATE INDEX IF NOT EXISTS content_unanswered_cluster ON content_unanswered (cluster_id);
+CREATE INDEX IF NOT EXISTS content_unanswered_at ON content_unanswered (at);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database (creating the content tables); usable from any one thread at a time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+class ContentDb:
+    """The connection and its worker thread: `await db.run(fn, ...)` runs `fn` there."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = connect(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="content-db")
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    def close(self) -> None:
+        """Let queued work finish, then close the connection."""
+        self._executor.shutdown(wait=True)
+        self.conn.close()

@@ -1,0 +1,91 @@
+"""The content backend as one service: built with the engine, started and stopped by the
+server's lifespan.
+
+Start-up: the YAML files are synced into versions and the published set goes to the engine
+(this replaces `Engine.load_faq` for the server), old unanswered questions are purged, and
+two observers start: the unanswered-question log (on the engine's bus) and the watcher of
+faq_db/entries/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from ..config import Settings
+from ..engine import Engine
+from ..faq import FaqEntry
+from .accounts import Accounts
+from .db import ContentDb
+from .filesync import FileSync
+from .inbox import InboxRepo
+from .inbox_actions import InboxActions
+from .mirror import EntriesFolder
+from .redact import Redactor
+from .unanswered import EngineEmbedder, QuestionEmbedder, UnansweredLog
+from .watcher import watch_entries
+from .workflow import Workflow
+
+log = logging.getLogger(__name__)
+
+
+class ContentService:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        embedder: QuestionEmbedder | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock
+        self.db = ContentDb(settings.db_path)
+        self.folder = EntriesFolder(settings.path(settings.faq_dir) / "entries")
+        self.redactor = Redactor()
+        self.workflow = Workflow(self.db, self.folder, self._go_live, clock)
+        self.files = FileSync(self.workflow)
+        self.inbox = InboxActions(self.workflow, InboxRepo(self.db.conn))
+        self.accounts = Accounts(self.db, settings.content, clock)
+        self.unanswered = UnansweredLog(
+            self.db,
+            engine.bus,
+            embedder or EngineEmbedder(engine.retriever),
+            self.redactor,
+            confidence_below=settings.content.log_confidence_below,
+            cluster_similarity=settings.content.cluster_similarity,
+            retention_days=settings.privacy.transcript_retention_days,
+            clock=clock,
+        )
+        self._stop = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def _go_live(self, entries: list[FaqEntry]) -> None:
+        await self.engine.publish(entries)
+        self.redactor.update(entries)
+
+    async def start(self) -> None:
+        await self.files.sync_all()
+        await self.unanswered.start()
+        if self.settings.content.watch_files:
+            self._watcher = asyncio.create_task(
+                watch_entries(self.folder.dir, self.files.reimport, self._stop),
+                name="faq-db-watcher",
+            )
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            try:
+                await asyncio.wait_for(self._watcher, timeout=5)
+            except TimeoutError:
+                self._watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._watcher
+            self._watcher = None
+        await self.unanswered.stop()
+        self.db.close()
