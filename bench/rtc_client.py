@@ -41,6 +41,7 @@ class ScriptedMicrophone(MediaStreamTrack):
         self._in_clip = False
         self._heard = False
         self._last_loud = 0.0
+        self._marks = asyncio.Condition()
 
     def play(self, pcm16k: np.ndarray) -> None:
         """Queue a clip (16 kHz float32 in [-1, 1]) to be 'spoken' into the microphone."""
@@ -81,11 +82,25 @@ class ScriptedMicrophone(MediaStreamTrack):
                 if loud:
                     self._last_loud = time.monotonic() + FRAME / RATE
                 samples = chunk
+        async with self._marks:
+            self._marks.notify_all()
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = RATE
         frame.pts = self._pts
         frame.time_base = fractions.Fraction(1, RATE)
         return frame
+
+    async def speech_ended(self, n: int) -> float:
+        """When the audible part of clip number `n` (0-based) ended."""
+        async with self._marks:
+            await self._marks.wait_for(lambda: len(self.speech_ended_at) > n)
+        return self.speech_ended_at[n]
+
+    async def speech_started(self, n: int) -> float:
+        """When the audible part of clip number `n` (0-based) began."""
+        async with self._marks:
+            await self._marks.wait_for(lambda: len(self.speech_started_at) > n)
+        return self.speech_started_at[n]
 
 
 @dataclass

@@ -23,8 +23,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(folder: Path, extra_server_settings: str = "",
-                   var_dir: Path = ROOT / "var" / "test") -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def running_server(
+    folder: Path, extra_server_settings: str = "", var_dir: Path = ROOT / "var" / "test"
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`voice-agent serve` on 127.0.0.1 with ICE on loopback only; yields (url, process)."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
@@ -37,9 +38,22 @@ def running_server(folder: Path, extra_server_settings: str = "",
     log = (folder / "server.log").open("wb")
     env = dict(os.environ, HF_HUB_OFFLINE="1", ORT_DISABLE_TELEMETRY="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voice_agent.cli", "--config", str(cfg), "serve",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "voice_agent.cli",
+            "--config",
+            str(cfg),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -51,7 +65,9 @@ def running_server(folder: Path, extra_server_settings: str = "",
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited ({proc.returncode}): see {folder / 'server.log'}")
+                raise RuntimeError(
+                    f"server exited ({proc.returncode}): see {folder / 'server.log'}"
+                )
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not start in 240 s")
             time.sleep(0.25)

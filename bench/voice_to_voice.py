@@ -48,9 +48,7 @@ async def one_turn(c: Citizen, pcm: np.ndarray) -> float | None:
     """Speak, wait for the first reply audio, then interrupt politely (saves time)."""
     n = len(c.mic.speech_ended_at)
     c.mic.play(pcm)
-    while len(c.mic.speech_ended_at) <= n:
-        await asyncio.sleep(0.05)
-    spoke_until = c.mic.speech_ended_at[n]
+    spoke_until = await c.mic.speech_ended(n)
     try:
         first = await c.wait_audio_after(spoke_until, within=20)
     except TimeoutError:
@@ -80,7 +78,9 @@ async def latency_run(url: str, material: list[tuple[str, np.ndarray]], turns: i
     return out
 
 
-async def barge_in_run(url: str, material: list[tuple[str, np.ndarray]], trials: int) -> list[float]:
+async def barge_in_run(
+    url: str, material: list[tuple[str, np.ndarray]], trials: int
+) -> list[float]:
     stops: list[float] = []
     c = Citizen(url, lang="en")
     await c.connect()
@@ -91,15 +91,11 @@ async def barge_in_run(url: str, material: list[tuple[str, np.ndarray]], trials:
             _lang, interruption = material[(i + 1) % 3]
             n = len(c.mic.speech_ended_at)
             c.mic.play(question)
-            while len(c.mic.speech_ended_at) <= n:
-                await asyncio.sleep(0.05)
-            await c.wait_audio_after(c.mic.speech_ended_at[n], within=20)
+            await c.wait_audio_after(await c.mic.speech_ended(n), within=20)
             await asyncio.sleep(1.0)
             k = len(c.mic.speech_started_at)
             c.mic.play(interruption)
-            while len(c.mic.speech_started_at) <= k:
-                await asyncio.sleep(0.02)
-            began = c.mic.speech_started_at[k]
+            began = await c.mic.speech_started(k)
             await asyncio.sleep(1.2)
             loud = [at for at, rms in c.audio if at > began and rms > 0.01]
             gaps = [a for a, b in zip(loud, loud[1:], strict=False) if b - a > 0.3]
@@ -127,13 +123,15 @@ def proc_stats(pid: int) -> tuple[float, float]:
     return cpu, rss
 
 
-async def concurrency_run(url: str, pid: int, material: list[tuple[str, np.ndarray]],
-                          sessions: int, turns_each: int) -> dict[str, float]:
+async def concurrency_run(
+    url: str, pid: int, material: list[tuple[str, np.ndarray]], sessions: int, turns_each: int
+) -> dict[str, float]:
     rng = random.Random(sessions)
     citizens = [Citizen(url, lang=material[i % len(material)][0]) for i in range(sessions)]
     await asyncio.gather(*(c.connect() for c in citizens))
-    await asyncio.gather(*(c.wait_for(lambda m: m.get("state") == "listening", within=60)
-                           for c in citizens))
+    await asyncio.gather(
+        *(c.wait_for(lambda m: m.get("state") == "listening", within=60) for c in citizens)
+    )
     cpu0, _ = proc_stats(pid)
     t0 = time.monotonic()
     peak = [0.0]
@@ -164,9 +162,15 @@ async def concurrency_run(url: str, pid: int, material: list[tuple[str, np.ndarr
     cpu1, _ = proc_stats(pid)
     await asyncio.gather(*(c.close() for c in citizens))
     lat = [x for r in results for x in r]
-    return {"sessions": sessions, "turns": len(lat), "p50": pct(lat, 50), "p95": pct(lat, 95),
-            "cpu": (cpu1 - cpu0) / wall * 100, "rss": peak[0],
-            "missed": sessions * turns_each - len(lat)}
+    return {
+        "sessions": sessions,
+        "turns": len(lat),
+        "p50": pct(lat, 50),
+        "p95": pct(lat, 95),
+        "cpu": (cpu1 - cpu0) / wall * 100,
+        "rss": peak[0],
+        "missed": sessions * turns_each - len(lat),
+    }
 
 
 async def main(turns: int, trials: int) -> None:
@@ -177,29 +181,44 @@ async def main(turns: int, trials: int) -> None:
     with running_server(folder / "streaming", fast) as (url, proc):
         streaming = await latency_run(url, material, turns)
         barge = await barge_in_run(url, material, trials)
-        levels = [await concurrency_run(url, proc.pid, material, n, 3) for n in (1, 2, 4, 8)]
+        levels = []
+        for n in (1, 2, 4, 8):
+            async with asyncio.timeout(300):
+                levels.append(await concurrency_run(url, proc.pid, material, n, 3))
     with running_server(folder / "baseline", fast + "stream_replies = false\n") as (url, _):
         baseline = await latency_run(url, material, turns)
 
-    print(f"\nvoice-to-voice over WebRTC (loopback), {len(QUESTIONS)} questions in "
-          f"{len({q[0] for q in QUESTIONS})} languages, default models, 2-core CPU\n")
+    print(
+        f"\nvoice-to-voice over WebRTC (loopback), {len(QUESTIONS)} questions in "
+        f"{len({q[0] for q in QUESTIONS})} languages, default models, 2-core CPU\n"
+    )
     print("| measure | p50 | p95 | n |")
     print("|---|---|---|---|")
-    print(f"| end of speech -> first reply audio, streaming | {pct(streaming, 50) * 1000:.0f} ms | "
-          f"{pct(streaming, 95) * 1000:.0f} ms | {len(streaming)} |")
-    print(f"| same, non-streaming baseline (whole reply first) | {pct(baseline, 50) * 1000:.0f} ms"
-          f" | {pct(baseline, 95) * 1000:.0f} ms | {len(baseline)} |")
+    print(
+        f"| end of speech -> first reply audio, streaming | {pct(streaming, 50) * 1000:.0f} ms | "
+        f"{pct(streaming, 95) * 1000:.0f} ms | {len(streaming)} |"
+    )
+    print(
+        f"| same, non-streaming baseline (whole reply first) | {pct(baseline, 50) * 1000:.0f} ms"
+        f" | {pct(baseline, 95) * 1000:.0f} ms | {len(baseline)} |"
+    )
     print(f"| streaming / baseline (p50) | {pct(streaming, 50) / pct(baseline, 50):.2f} | | |")
-    print(f"| barge-in: citizen starts speaking -> reply audio stops | {pct(barge, 50) * 1000:.0f} ms"
-          f" | {pct(barge, 95) * 1000:.0f} ms | {len(barge)} |")
+    print(
+        f"| barge-in: citizen starts speaking -> reply audio stops | {pct(barge, 50) * 1000:.0f} ms"
+        f" | {pct(barge, 95) * 1000:.0f} ms | {len(barge)} |"
+    )
     print("\n| simultaneous sessions | turns | p50 | p95 | server CPU | server RSS | no reply |")
     print("|---|---|---|---|---|---|---|")
     for r in levels:
-        print(f"| {r['sessions']:.0f} | {r['turns']:.0f} | {r['p50'] * 1000:.0f} ms | "
-              f"{r['p95'] * 1000:.0f} ms | {r['cpu']:.0f}% | {r['rss']:.0f} MB | {r['missed']:.0f} |")
+        print(
+            f"| {r['sessions']:.0f} | {r['turns']:.0f} | {r['p50'] * 1000:.0f} ms | "
+            f"{r['p95'] * 1000:.0f} ms | {r['cpu']:.0f}% | {r['rss']:.0f} MB | {r['missed']:.0f} |"
+        )
     ok = [r["sessions"] for r in levels if r["p95"] <= 2.0 and r["missed"] == 0]
-    print(f"\nlargest count with p95 <= 2 s: {max(ok) if ok else 'none'}"
-          f" (streaming p50 mean {statistics.fmean(streaming):.2f} s)\n")
+    print(
+        f"\nlargest count with p95 <= 2 s: {max(ok) if ok else 'none'}"
+        f" (streaming p50 mean {statistics.fmean(streaming):.2f} s)\n"
+    )
 
 
 if __name__ == "__main__":

@@ -2,8 +2,7 @@
 
 `base_url` points at a running server that serves the web client and the API contract
 (`/`, `/kiosk`, `/static/...`, `/api/languages`, `/api/ask`, `/api/handoff`, `/api/rtc/offer`).
-By default it comes from the VOICE_AGENT_BASE_URL environment variable and the tests are
-skipped without it; override the fixture (e.g. in tests/conftest.py) to start the real app.
+It is VOICE_AGENT_BASE_URL when set, else a real server started on loopback for the session.
 """
 
 from __future__ import annotations
@@ -32,22 +31,35 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def base_url() -> str:
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """VOICE_AGENT_BASE_URL if set, else a real server started for these tests."""
     url = os.environ.get("VOICE_AGENT_BASE_URL")
-    if not url:
-        pytest.skip("set VOICE_AGENT_BASE_URL (e.g. http://127.0.0.1:8000) for browser tests")
-    return url.rstrip("/")
+    if url:
+        yield url.rstrip("/")
+        return
+    from bench.server import running_server
+
+    settings = "offers_per_second = 50.0\noffer_burst = 200\nmax_active_sessions = 8\n"
+    with running_server(tmp_path_factory.mktemp("browser-srv"), settings) as (real, _proc):
+        yield real
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def playwright_instance() -> Iterator[object]:
+    """One Playwright driver for the whole session (a second sync instance would clash)."""
+    from playwright import sync_api
+
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package: chromium)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs the Debian package chromium")
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_instance) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @dataclass
