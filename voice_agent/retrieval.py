@@ -144,6 +144,10 @@ class Retriever:
     async def rebuild_async(self, progress: Progress | None = None) -> None:
         await self._worker.run(self.rebuild, progress)
 
+    async def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """e5 query vectors, computed in the retrieval worker (between searches)."""
+        return await self._worker.run(self._embedder.embed, list(texts))
+
     async def run_exclusive(self, fn: Callable[[], None]) -> None:
         """Run `fn` in the retrieval worker: no search sees a half-swapped index."""
         await self._worker.run(fn)

@@ -58,13 +58,22 @@ class Screener:
         self._domain: DomainModel | None = None
         self._talk = np.zeros((0, 384), np.float32)
         self._talk_intents: list[str] = []
+        self._cache: tuple[list[str], list[str], list[str]] | None = None
+
+    def _exemplars(self) -> tuple[list[str], list[str], list[str]]:
+        """(off-topic texts, small-talk texts, their intents), read once."""
+        if self._cache is None:
+            negatives = yaml.safe_load(self._negatives_file.read_text(encoding="utf-8")) or {}
+            talk = yaml.safe_load(self._smalltalk_file.read_text(encoding="utf-8")) or {}
+            self._cache = (
+                [str(t) for texts in negatives.values() for t in texts],
+                [str(t) for texts in talk.values() for t in texts],
+                [str(k) for k, texts in talk.items() for _ in texts],
+            )
+        return self._cache
 
     def fit(self, faq_vectors: np.ndarray, embed: Callable[[list[str]], np.ndarray]) -> None:
-        negatives = yaml.safe_load(self._negatives_file.read_text(encoding="utf-8")) or {}
-        neg_texts = [str(t) for texts in negatives.values() for t in texts]
-        talk = yaml.safe_load(self._smalltalk_file.read_text(encoding="utf-8")) or {}
-        talk_texts = [str(t) for texts in talk.values() for t in texts]
-        self._talk_intents = [str(k) for k, texts in talk.items() for _ in texts]
+        neg_texts, talk_texts, self._talk_intents = self._exemplars()
         vectors = embed(neg_texts + talk_texts)
         self._talk = vectors[len(neg_texts) :]
         if len(faq_vectors) and len(neg_texts):

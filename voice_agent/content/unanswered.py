@@ -41,14 +41,7 @@ class EngineEmbedder:
         self._retriever = retriever
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out: list[np.ndarray] = []
-        batch = list(texts)
-
-        def run() -> None:
-            out.append(self._retriever._embedder.embed(batch))
-
-        await self._retriever.run_exclusive(run)
-        return out[0]
+        return await self._retriever.embed_queries(texts)  # type: ignore[no-any-return]
 
 
 def worth_logging(msg: dict[str, Any], confidence_below: float) -> bool:
