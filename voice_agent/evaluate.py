@@ -148,7 +148,7 @@ def sweep_domain(outcomes: list[Outcome], engine: Engine) -> str:
         "| answer threshold | domain threshold | right entry | refusals |",
         "|---|---|---|---|",
     ]
-    for a in (0.08, 0.10, 0.12, 0.14, 0.16):
+    for a in (0.08, 0.10, 0.11, 0.12, 0.14):
         for d in (-0.75, -0.5, -0.25, 0.0, 0.25):
             s = summary(
                 redecide(outcomes, replace(base, answer_threshold=a, domain_threshold=d), engine)
