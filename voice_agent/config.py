@@ -52,7 +52,7 @@ class VadSettings:
     start_threshold: float = 0.5
     stop_threshold: float = 0.35
     min_speech_ms: int = 200
-    barge_in_min_speech_ms: int = 96  # while a reply plays: interrupt quickly
+    barge_in_min_speech_ms: int = 64  # while a reply plays: interrupt quickly
     pause_ms: int = 200  # silence after which transcription starts speculatively
     end_of_turn_silence_ms: int = 600
 

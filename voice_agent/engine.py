@@ -237,6 +237,13 @@ class Engine:
         if decision is None:
             result = await self.retriever.search_async(transcript)
             decision = decide(result, lang, self.settings.retrieval, self.retriever.entries)
+            if decision.kind == "no_answer" and session.history:
+                # A follow-up ("and where is that?") is read with the previous question.
+                previous = session.history[-1][0]
+                followed = await self.retriever.search_async(f"{previous} {transcript}")
+                again = decide(followed, lang, self.settings.retrieval, self.retriever.entries)
+                if again.kind == "faq" and again.faq_id == session.history[-1][1]:
+                    result, decision = followed, again
             best = result.best
             self.bus.publish(
                 {

@@ -115,8 +115,13 @@ class WhisperStt:
         if self._settings.adaptive_window:
             # CTranslate2 encodes shorter windows too: a 4 s question padded to 6 s encodes
             # ~8x faster than the 30 s window, with the same transcript (bench.stages).
-            frames = min(frames, max(features.shape[-1] + self._settings.window_padding_frames,
-                                     self._settings.min_window_frames))
+            frames = min(
+                frames,
+                max(
+                    features.shape[-1] + self._settings.window_padding_frames,
+                    self._settings.min_window_frames,
+                ),
+            )
         encoder_output = model.encode(pad_or_trim(features, frames))  # type: ignore[attr-defined]
         t1 = time.perf_counter()
         probs: dict[str, float] = {}

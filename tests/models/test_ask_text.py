@@ -107,3 +107,18 @@ def test_batch_goes_on_after_bad_lines(tmp_path: Path, config_file: Path) -> Non
     assert [("error" in row) for row in rows] == [False, True, True, True, True, False]
     assert "unsupported language" in rows[3]["error"]["message"]
     assert rows[5]["faq_id"] == "sns24-line" and rows[5]["language"] == "pt"
+
+
+def test_follow_up_question_uses_the_previous_one(engine: Engine) -> None:
+    session = Session()
+    first = asyncio.run(ask(engine, TurnInput(text="How do I get the SNS user number?"), session,
+                            want_audio=False)).result
+    follow = asyncio.run(ask(engine, TurnInput(text="and where is that?"), session,
+                             want_audio=False)).result
+    assert first["faq_id"] == follow["faq_id"] == "sns-user-number"
+
+
+def test_faq_db_validates(config_file: Path) -> None:
+    r = run_cli("faq", "validate", config=config_file)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "33 entries, 0 problems" in r.stdout

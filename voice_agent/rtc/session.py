@@ -202,6 +202,16 @@ class VoiceSession:
         async def run() -> None:
             try:
                 async for e in self.engine.turn(inp, state):
+                    if isinstance(e, ev.TranscriptFinal):
+                        # what the citizen said up to the pause: shown at once, as partial
+                        self.send(
+                            {
+                                "type": "transcript",
+                                "text": e.text,
+                                "final": False,
+                                "language": e.language,
+                            }
+                        )
                     held.put_nowait(e)
             except ServiceError as exc:
                 held.put_nowait(
