@@ -44,9 +44,10 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield real
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[object]:
-    """One Playwright driver for the whole session (a second sync instance would clash)."""
+    """One Playwright driver per test module (a second sync instance would clash). Not for the
+    whole session: its event loop would still be running when later tests call asyncio.run."""
     from playwright import sync_api
 
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
@@ -55,7 +56,7 @@ def playwright_instance() -> Iterator[object]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright_instance) -> Iterator[object]:  # type: ignore[no-untyped-def]
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
@@ -117,3 +118,22 @@ def no_webrtc_page(ui_page):
     """A page where the browser has no WebRTC (the client must fall back to text over HTTP)."""
     ui_page.add_init_script(NO_WEBRTC)
     return ui_page
+
+
+@pytest.fixture(scope="session")
+def server_config(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The config file of the server at `base_url`, for `voice-agent --config FILE users ...`.
+
+    With VOICE_AGENT_BASE_URL it is VOICE_AGENT_CONFIG (skipped without it); else the file
+    `base_url`'s server was started with (bench.server.running_server writes it into the
+    folder `base_url` made).
+    """
+    if os.environ.get("VOICE_AGENT_BASE_URL"):
+        config = os.environ.get("VOICE_AGENT_CONFIG")
+        if not config:
+            pytest.skip("set VOICE_AGENT_CONFIG to the config of the VOICE_AGENT_BASE_URL server")
+        return config
+    found = sorted(tmp_path_factory.getbasetemp().glob("browser-srv*/voice-agent.toml"))
+    if not found:
+        pytest.fail("the base_url server's voice-agent.toml was not found")
+    return str(found[-1])
