@@ -55,8 +55,9 @@ def test_publish_writes_readable_yaml(api: Api, settings: Settings) -> None:
     body["languages"]["en"]["answer"] = body["languages"]["en"]["answer"].replace(EN_OLD, EN_NEW)
     api("PUT", "/api/faq/entries/nif", "ed", json={"base_version": 1, "body": body})
     api("POST", "/api/faq/entries/nif/submit", "ed", json={"version": 2})
-    assert api("POST", "/api/faq/entries/nif/publish", "rita",
-               json={"version": 2}).status_code == 200
+    assert (
+        api("POST", "/api/faq/entries/nif/publish", "rita", json={"version": 2}).status_code == 200
+    )
     text = entry_file(settings, "nif").read_text(encoding="utf-8")
     assert text.startswith("id: nif\ntopic: taxes\nowner: content-team\nlast_reviewed: 2026")
     assert "Як отримати NIF у Португалії?" in text and "\\u" not in text  # allow_unicode
@@ -75,7 +76,9 @@ async def test_external_edit_is_reimported(svc: ContentService, settings: Settin
     assert EN_NEW in en_answer(svc)
     versions = await svc.db.run(svc.workflow.repo.versions, "nif")
     assert [(v.version, v.state, v.author) for v in versions] == [
-        (2, "published", "faq_db"), (1, "superseded", "faq_db")]
+        (2, "published", "faq_db"),
+        (1, "superseded", "faq_db"),
+    ]
     again = await svc.files.reimport([path])
     assert not again.changed and len(await svc.db.run(svc.workflow.repo.versions, "nif")) == 2
 

@@ -21,8 +21,13 @@ def real(name: str) -> dict[str, Any]:
 
 
 def upload(api: Api, text: str, fmt: str = "yaml") -> httpx.Response:
-    return api("POST", f"/api/faq/import?format={fmt}", "ed", content=text.encode("utf-8"),
-               headers={"Content-Type": f"text/{fmt}"})
+    return api(
+        "POST",
+        f"/api/faq/import?format={fmt}",
+        "ed",
+        content=text.encode("utf-8"),
+        headers={"Content-Type": f"text/{fmt}"},
+    )
 
 
 def drafts(api: Api) -> int:
@@ -103,8 +108,13 @@ def test_bad_csv(api: Api) -> None:
 
 def test_not_an_entry_and_not_utf8(api: Api) -> None:
     assert upload(api, "- 1\n- 2\n").status_code == 400
-    r = api("POST", "/api/faq/import?format=yaml", "ed", content=b"\xff\xfe\x00",
-            headers={"Content-Type": "text/yaml"})
+    r = api(
+        "POST",
+        "/api/faq/import?format=yaml",
+        "ed",
+        content=b"\xff\xfe\x00",
+        headers={"Content-Type": "text/yaml"},
+    )
     assert r.status_code == 400 and "UTF-8" in r.json()["detail"]
     alias = "a: &x [1, 2]\nb: *x\n"
     assert "aliases" in upload(api, alias).json()["detail"]

@@ -27,6 +27,10 @@ def spoken(text: str, lang: str, folder: Path) -> np.ndarray:
     """A question as 16 kHz audio: Piper for English, espeak-ng otherwise."""
     out = folder / f"{lang}-{abs(hash(text))}.wav"
     if not out.exists():
-        subprocess.run([sys.executable, "-m", "voice_agent.cli", "say", "--lang", lang, text,
-                        "-o", str(out)], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "voice_agent.cli", "say", "--lang", lang, text, "-o", str(out)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
     return decode_audio(out, max_seconds=60).samples
