@@ -152,6 +152,10 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
         async def kiosk() -> FileResponse:
             return FileResponse(web_dir / "kiosk.html")
 
+        @app.get("/editor", include_in_schema=False)
+        async def editor() -> FileResponse:
+            return FileResponse(web_dir / "editor.html")
+
     return app
 
 
