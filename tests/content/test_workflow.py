@@ -240,3 +240,16 @@ def test_export_yaml_and_csv(api: Api) -> None:
     r = api("GET", "/api/faq/export?format=csv", "ed")
     assert r.status_code == 200 and r.text.startswith("id,topic,owner")
     assert r.text.count("\nnif,") == 20
+
+
+def test_rollback_to_a_never_published_draft_is_refused(api: Api) -> None:
+    v1 = latest(api, "nif")
+    api("PUT", "/api/faq/entries/nif", "ed", json={"base_version": 1, "body": edited(v1["body"])})
+    api(
+        "PUT",
+        "/api/faq/entries/nif",
+        "ed",
+        json={"base_version": 2, "body": edited(v1["body"], extra=" Again.")},
+    )
+    r = api("POST", "/api/faq/entries/nif/rollback", "rita", json={"version": 2})
+    assert r.status_code == 409 and "never published" in r.text

@@ -210,6 +210,11 @@ class Workflow:
         latest = self.latest_or_404(entry_id)
         if version >= latest.version:
             raise InvalidState(f"version {version} is the latest; roll back to an earlier one")
+        if target.state not in ("published", "superseded"):
+            # only text that was once reviewed and published may go live again this way
+            raise InvalidState(
+                f"version {version} was never published ({target.state}); submit it for review"
+            )
         note = note or f"rollback to version {version}"
         return self._go_forward(user, entry_id, target.body, "rollback", note, version, None)
 
