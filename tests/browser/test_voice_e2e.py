@@ -100,12 +100,18 @@ def test_spoken_question_answered_aloud_with_a_moving_mouth(mic_browser, base_ur
     page.wait_for_function(
         "() => document.querySelector('#cap-user .cap-text')"
         "?.innerText.toLowerCase().includes('tax')",
-        timeout=30_000,
+        timeout=60_000,
     )
-    page.wait_for_function(
-        "() => document.querySelector('#cap-assistant .cap-text')?.innerText.includes('NIF')",
-        timeout=30_000,
-    )
+    try:
+        page.wait_for_function(
+            "() => document.querySelector('#answer-source')?.innerText"
+            ".includes('portaldasfinancas')",
+            timeout=60_000,
+        )
+    except Exception:
+        print("user caption:", page.inner_text("#cap-user"))
+        print("assistant caption:", page.inner_text("#cap-assistant"))
+        raise
     mouths = []
     for _ in range(30):
         page.wait_for_timeout(100)
