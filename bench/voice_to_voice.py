@@ -2,8 +2,9 @@
 
 An aiortc citizen plays recorded questions (several languages) to a running server on
 loopback and measures the end of its speech -> the first non-silent reply audio it receives.
-The same questions then go to a server that synthesises each whole reply before sending it
-(the non-streaming baseline), for a ratio measured in the same run. Then barge-in stop times,
+The same questions then go to a server without pipelining (`stream_replies = false`: it
+starts transcribing only when the turn has ended and synthesises the whole reply before
+sending any of it), the baseline for a ratio measured in the same run. Then barge-in stop times,
 and 1/2/4/8 simultaneous sessions (latency, server CPU and RSS).
 """
 
@@ -199,7 +200,8 @@ async def main(turns: int, trials: int) -> None:
         f"{pct(streaming, 95) * 1000:.0f} ms | {len(streaming)} |"
     )
     print(
-        f"| same, non-streaming baseline (whole reply first) | {pct(baseline, 50) * 1000:.0f} ms"
+        f"| baseline, no pipelining (STT after end of turn, whole reply first) | "
+        f"{pct(baseline, 50) * 1000:.0f} ms"
         f" | {pct(baseline, 95) * 1000:.0f} ms | {len(baseline)} |"
     )
     print(f"| streaming / baseline (p50) | {pct(streaming, 50) / pct(baseline, 50):.2f} | | |")

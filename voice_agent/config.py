@@ -52,7 +52,10 @@ class VadSettings:
     start_threshold: float = 0.5
     stop_threshold: float = 0.35
     min_speech_ms: int = 200
-    barge_in_min_speech_ms: int = 64  # while a reply plays: interrupt quickly
+    # While a reply plays, one confident 32 ms window interrupts it (the echo check in
+    # rtc/echo.py keeps our own voice from doing so).
+    barge_in_min_speech_ms: int = 32
+    barge_in_threshold: float = 0.8
     pause_ms: int = 200  # silence after which transcription starts speculatively
     end_of_turn_silence_ms: int = 600
 
@@ -86,13 +89,19 @@ class ServerSettings:
     ice_servers: tuple[str, ...] = ()  # none by default: no outbound STUN/TURN
     # Gather ICE candidates only on these addresses (e.g. the kiosk LAN's); empty: all.
     ice_host_addresses: tuple[str, ...] = ()
-    max_active_sessions: int = 4  # more are queued (see bench.voice_to_voice for this machine)
+    # Sessions served at once; more are queued and told their position. 0: one per CPU core
+    # (bench.voice_to_voice on 2 cores: p95 <= 2 s up to 2 sessions, 2.0 s at 4, 4.6 s at 8).
+    max_active_sessions: int = 0
     session_idle_seconds: float = 120.0
     offers_per_second: float = 2.0  # per client address
     offer_burst: int = 10
     max_concurrent_asks: int = 4  # HTTP /api/ask turns at once
-    # False: synthesise the whole reply before sending any of it (the benchmark's baseline)
+    # False: no pipelining at all, the benchmark's baseline: transcription starts only at the
+    # end of the turn, and the whole reply is synthesised before any of it is sent.
     stream_replies: bool = True
+    # RTP packets (20 ms) the microphone's jitter buffer holds before playing out; aiortc's
+    # default is 4. A kiosk on a LAN has little jitter: 2 lets a barge-in be heard 40 ms sooner.
+    mic_jitter_prefetch: int = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ class StreamingVad:
         self._above_ms = 0.0
         self._below_ms = 0.0
         self.min_speech_ms = float(settings.min_speech_ms)  # lowered during replies (barge-in)
+        self.start_threshold = settings.start_threshold  # raised while a reply plays
 
     def _window(self, x: np.ndarray) -> float:
         inp = np.concatenate([self._context, x.reshape(1, -1)], axis=1)
@@ -80,7 +81,7 @@ class StreamingVad:
             self._samples += WINDOW
             t = self._samples / STT_RATE
             if not self.speaking:
-                self._above_ms = self._above_ms + win_ms if p >= s.start_threshold else 0.0
+                self._above_ms = self._above_ms + win_ms if p >= self.start_threshold else 0.0
                 if self._above_ms >= self.min_speech_ms:
                     self.speaking = True
                     self._below_ms = 0.0

@@ -18,7 +18,10 @@ from voice_agent.rtc.manager import restrict_ice_addresses
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     restrict_ice_addresses(("127.0.0.1",))  # this process's aiortc clients: loopback only
-    settings = "offers_per_second = 50.0\noffer_burst = 200\nsession_idle_seconds = 30.0\n"
+    settings = (
+        "offers_per_second = 50.0\noffer_burst = 200\nsession_idle_seconds = 30.0\n"
+        "max_active_sessions = 8\n"
+    )
     with running_server(tmp_path_factory.mktemp("srv"), settings) as (url, _proc):
         yield url
 

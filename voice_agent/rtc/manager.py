@@ -7,6 +7,7 @@ promoted in order as others end, so a busy kiosk row never slows every conversat
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections import deque
@@ -16,6 +17,7 @@ from typing import Any
 
 import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.jitterbuffer import JitterBuffer
 
 from ..bus import EventBus
 from ..config import ServerSettings
@@ -45,6 +47,16 @@ def restrict_ice_addresses(addresses: tuple[str, ...]) -> None:
     """
     if addresses:
         aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(addresses)
+
+
+def set_jitter_prefetch(pc: RTCPeerConnection, packets: int) -> None:
+    """Shorten the incoming audio jitter buffer. aiortc fixes it at 4 packets and offers no
+    setting, so its receiver's (private) buffer is replaced; if aiortc changes, the default
+    stays and only latency is lost."""
+    for transceiver in pc.getTransceivers():
+        receiver = transceiver.receiver
+        if transceiver.kind == "audio" and hasattr(receiver, "_RTCRtpReceiver__jitter_buffer"):
+            receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16, prefetch=packets)
 
 
 @dataclass
@@ -87,11 +99,15 @@ class SessionManager:
             self._buckets = {k: v for k, v in self._buckets.items() if now - v.at < 60}
 
     @property
+    def capacity(self) -> int:
+        return self.settings.max_active_sessions or os.cpu_count() or 1
+
+    @property
     def active_count(self) -> int:
         return sum(1 for s in self.sessions.values() if s.active)
 
     def _admit(self, session: VoiceSession) -> None:
-        if self.active_count < self.settings.max_active_sessions:
+        if self.active_count < self.capacity:
             session.activate()
         else:
             self.queue.append(session)
@@ -109,7 +125,7 @@ class SessionManager:
         dog = self._watchdogs.pop(session.id, None)
         if dog is not None and dog is not asyncio.current_task():
             dog.cancel()
-        while self.queue and self.active_count < self.settings.max_active_sessions:
+        while self.queue and self.active_count < self.capacity:
             self.queue.popleft().activate()
         self._announce_queue()
         self.bus.publish({"session": session.id, "type": "closed"})
@@ -136,6 +152,7 @@ class SessionManager:
         @pc.on("track")
         def on_track(track: Any) -> None:
             if track.kind == "audio":
+                set_jitter_prefetch(pc, self.settings.mic_jitter_prefetch)
                 session.attach_microphone(track)
 
         @pc.on("connectionstatechange")

@@ -153,9 +153,9 @@ class VoiceSession:
 
     async def _hear(self, pcm: np.ndarray) -> None:
         vad = self.engine.settings.vad
-        self._vad.min_speech_ms = (
-            vad.barge_in_min_speech_ms if self.track.busy else vad.min_speech_ms
-        )
+        playing = self.track.busy
+        self._vad.min_speech_ms = vad.barge_in_min_speech_ms if playing else vad.min_speech_ms
+        self._vad.start_threshold = vad.barge_in_threshold if playing else vad.start_threshold
         events = await self.engine.vad_worker.run(self._vad.process, pcm)
         if self._speaking:
             self._utterance.append(pcm)
@@ -164,7 +164,7 @@ class VoiceSession:
         for e in events:
             if e.kind == "start":
                 self._speech_started()
-            elif e.kind == "pause":
+            elif e.kind == "pause" and self.engine.settings.server.stream_replies:
                 self._prepare_turn()
             elif e.kind == "resume":
                 self._drop_prepared()
