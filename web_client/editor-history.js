@@ -144,7 +144,7 @@ function cell(text, lang, side) {
   return node;
 }
 
-/** The versions, newest first, with "Roll back to this" on earlier ones when allowed. */
+/** The versions, newest first, with "Roll back to this" on earlier published ones. */
 export function renderHistory(root, versions, { latest, canRollback, onRollback }) {
   const rows = [...versions].sort((a, b) => b.version - a.version);
   clear(
@@ -179,7 +179,8 @@ export function renderHistory(root, versions, { latest, canRollback, onRollback 
             el(
               "td",
               {},
-              v.version < latest
+              // only text that was published once can go live again by rollback
+              v.version < latest && (v.state === "published" || v.state === "superseded")
                 ? el(
                     "button",
                     {
