@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -42,6 +43,25 @@ class FaqEntry:
     @property
     def link(self) -> str | None:
         return self.sources[0] if self.sources else None
+
+    def to_body(self) -> dict[str, Any]:
+        """The entry in its YAML/JSON shape (what `parse_entry` reads)."""
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "owner": self.owner,
+            "last_reviewed": self.last_reviewed,
+            "sources": list(self.sources),
+            "languages": {
+                c: {
+                    "status": t.status,
+                    "question": t.question,
+                    "paraphrases": list(t.paraphrases),
+                    "answer": t.answer,
+                }
+                for c, t in self.languages.items()
+            },
+        }
 
     def answer_in(self, lang: str) -> tuple[str, str]:
         """The curated answer in `lang`, else English, else Portuguese: (language, text)."""
@@ -134,28 +154,6 @@ CREATE TABLE IF NOT EXISTS embeddings (
 """
 
 
-def _entry_json(e: FaqEntry) -> str:
-    return json.dumps(
-        {
-            "id": e.id,
-            "topic": e.topic,
-            "owner": e.owner,
-            "last_reviewed": e.last_reviewed,
-            "sources": list(e.sources),
-            "languages": {
-                c: {
-                    "question": t.question,
-                    "paraphrases": list(t.paraphrases),
-                    "answer": t.answer,
-                    "status": t.status,
-                }
-                for c, t in e.languages.items()
-            },
-        },
-        ensure_ascii=False,
-    )
-
-
 class FaqStore:
     """SQLite store. One connection per store; used from one thread at a time."""
 
@@ -179,7 +177,7 @@ class FaqStore:
                         e.owner,
                         e.last_reviewed,
                         json.dumps(list(e.sources)),
-                        _entry_json(e),
+                        json.dumps(e.to_body(), ensure_ascii=False),
                     ),
                 )
                 for code, loc in e.languages.items():

@@ -42,24 +42,7 @@ def to_json(body: dict[str, Any]) -> str:
 
 
 def entry_to_body(e: FaqEntry) -> dict[str, Any]:
-    return canonical(
-        {
-            "id": e.id,
-            "topic": e.topic,
-            "owner": e.owner,
-            "last_reviewed": e.last_reviewed,
-            "sources": list(e.sources),
-            "languages": {
-                c: {
-                    "status": t.status,
-                    "question": t.question,
-                    "paraphrases": list(t.paraphrases),
-                    "answer": t.answer,
-                }
-                for c, t in e.languages.items()
-            },
-        }
-    )
+    return canonical(e.to_body())
 
 
 def to_entry(body: dict[str, Any], where: str) -> FaqEntry:
