@@ -90,7 +90,7 @@ class ServerSettings:
     # Gather ICE candidates only on these addresses (e.g. the kiosk LAN's); empty: all.
     ice_host_addresses: tuple[str, ...] = ()
     # Sessions served at once; more are queued and told their position. 0: one per CPU core
-    # (bench.voice_to_voice on 2 cores: p95 <= 2 s up to 2 sessions, 2.0 s at 4, 4.6 s at 8).
+    # (bench.voice_to_voice on 2 cores: p95 <= 2 s up to 2 sessions, 2.3 s at 4, 5.1 s at 8).
     max_active_sessions: int = 0
     session_idle_seconds: float = 120.0
     offers_per_second: float = 2.0  # per client address
@@ -100,8 +100,10 @@ class ServerSettings:
     # end of the turn, and the whole reply is synthesised before any of it is sent.
     stream_replies: bool = True
     # RTP packets (20 ms) the microphone's jitter buffer holds before playing out; aiortc's
-    # default is 4. A kiosk on a LAN has little jitter: 2 lets a barge-in be heard 40 ms sooner.
-    mic_jitter_prefetch: int = 2
+    # default is 4. A kiosk on a LAN has little jitter: 1 lets a barge-in be heard 60 ms
+    # sooner (bench.voice_to_voice: barge-in stop p50 260 ms at 4... 200 ms at 1). Raise it
+    # for clients on lossy networks.
+    mic_jitter_prefetch: int = 1
 
 
 @dataclass(frozen=True, slots=True)
