@@ -5,7 +5,6 @@ reply audio and the data-channel events, with timestamps. Used by tests and benc
 from __future__ import annotations
 
 import asyncio
-import fractions
 import json
 import time
 from collections import deque
@@ -19,9 +18,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
 from voice_agent.audio import float_to_int16, resample_int16
-
-RATE = 48_000
-FRAME = 960
+from voice_agent.rtc.track import FRAME, RATE, FramePacer, audio_frame
 
 
 class ScriptedMicrophone(MediaStreamTrack):
@@ -32,8 +29,7 @@ class ScriptedMicrophone(MediaStreamTrack):
     def __init__(self) -> None:
         super().__init__()
         self._queue: deque[np.ndarray] = deque()
-        self._start: float | None = None
-        self._pts = 0
+        self._pacer = FramePacer()
         self.clip_ended_at: list[float] = []  # wall time the last sample of each clip was sent
         self.clip_started_at: list[float] = []
         self.speech_started_at: list[float] = []  # first audible frame of each clip
@@ -55,14 +51,7 @@ class ScriptedMicrophone(MediaStreamTrack):
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now
-        else:
-            self._pts += FRAME
-            wait = self._start + self._pts / RATE - now
-            if wait > 0:
-                await asyncio.sleep(wait)
+        pts = await self._pacer.next_frame()
         samples = np.zeros(FRAME, np.int16)
         if self._queue:
             chunk = self._queue.popleft()
@@ -84,11 +73,7 @@ class ScriptedMicrophone(MediaStreamTrack):
                 samples = chunk
         async with self._marks:
             self._marks.notify_all()
-        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, RATE)
-        return frame
+        return audio_frame(samples, pts)
 
     async def speech_ended(self, n: int) -> float:
         """When the audible part of clip number `n` (0-based) ended."""

@@ -21,6 +21,35 @@ FRAME = 960  # 20 ms
 TIME_BASE = fractions.Fraction(1, RATE)
 
 
+class FramePacer:
+    """Counts pts in samples and waits until each 20 ms frame is due by the wall clock."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._start: float | None = None
+        self.pts = 0
+
+    async def next_frame(self) -> int:
+        now = self._clock()
+        if self._start is None:
+            self._start = now
+        else:
+            self.pts += FRAME
+            wait = self._start + self.pts / RATE - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+        return self.pts
+
+
+def audio_frame(samples: np.ndarray, pts: int) -> AudioFrame:
+    """One mono int16 frame at 48 kHz with its pts (time base 1/48000)."""
+    frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate = RATE
+    frame.pts = pts
+    frame.time_base = TIME_BASE
+    return frame
+
+
 class ReplyTrack(MediaStreamTrack):
     kind = "audio"
 
@@ -29,8 +58,7 @@ class ReplyTrack(MediaStreamTrack):
         self._clock = clock
         self._queue: deque[tuple[str, np.ndarray]] = deque()
         self._current: tuple[str, np.ndarray, int] | None = None  # (turn, pcm, offset)
-        self._start: float | None = None
-        self._pts = 0
+        self._pacer = FramePacer(clock)
         self._dropped_turns: set[str] = set()
         self.last_audio_at = 0.0  # wall time the last non-silent frame was sent
         self.recent = deque[np.ndarray](maxlen=50)  # the last second sent, for echo checks
@@ -98,17 +126,5 @@ class ReplyTrack(MediaStreamTrack):
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        now = self._clock()
-        if self._start is None:
-            self._start = now
-        else:
-            self._pts += FRAME
-            wait = self._start + self._pts / RATE - now
-            if wait > 0:
-                await asyncio.sleep(wait)
-        samples = self._next_samples()
-        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = TIME_BASE
-        return frame
+        pts = await self._pacer.next_frame()
+        return audio_frame(self._next_samples(), pts)
