@@ -164,8 +164,14 @@ class Citizen:
             async with asyncio.timeout(within), self._changed:
                 await self._changed.wait_for(lambda: found() is not None)
         except TimeoutError:
-            recent = [m for _, m in self.messages][-8:]
-            raise TimeoutError(f"no matching message in {within} s; last: {recent}") from None
+            # what the citizen was heard saying and got back, then the latest messages
+            said = [
+                m for _, m in self.messages if m.get("type") in ("transcript", "reply", "reply_end")
+            ]
+            recent = [m for _, m in self.messages if m not in said][-6:]
+            raise TimeoutError(
+                f"no matching message in {within} s; heard/replied: {said}; last: {recent}"
+            ) from None
         result = found()
         assert result is not None
         return result

@@ -58,6 +58,22 @@ class SpeechToText(Protocol):
     ) -> Transcript: ...
 
 
+def collapse_repeats(ids: list[int], min_unit: int = 4) -> list[int]:
+    """Whisper sometimes loops: it decodes the question, then the question again (or one
+    phrase over and over) until the token limit. Keep the text up to the end of the first
+    copy of a repeating tail: a unit of >= `min_unit` tokens seen twice, or a shorter unit
+    seen three times ("du, du, du")."""
+    n = len(ids)
+    for p in range(1, n // 2 + 1):
+        run = 0  # how many tokens at the end equal the token p places earlier
+        while run < n - p and ids[n - 1 - run] == ids[n - 1 - run - p]:
+            run += 1
+        copies = (run + p) / p
+        if copies >= (2 if p >= min_unit else 3):
+            return ids[: n - run]
+    return ids
+
+
 def _compression_ratio(text: str) -> float:
     raw = text.encode("utf-8")
     return len(raw) / max(1, len(zlib.compress(raw))) if raw else 1.0
@@ -144,7 +160,8 @@ class WhisperStt:
                 encoder_output,
                 [[*tok.sot_sequence, tok.no_timestamps]],
                 beam_size=self._settings.beam_size,
-                max_length=224,
+                # a loop stops early: no question needs more than ~30 tokens a second
+                max_length=min(224, 16 + int(30 * len(audio) / 16000)),
                 return_scores=True,
                 return_no_speech_prob=True,
                 suppress_blank=True,
@@ -152,7 +169,7 @@ class WhisperStt:
             )[0]
         except RuntimeError as exc:
             raise EngineFailure(f"speech-to-text failed: {exc}", retryable=True) from exc
-        ids = [t for t in result.sequences_ids[0] if t < tok.eot]
+        ids = collapse_repeats([t for t in result.sequences_ids[0] if t < tok.eot])
         text = tok.decode(ids).strip()
         t3 = time.perf_counter()
         return Transcript(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from pathlib import Path
 
@@ -38,7 +39,8 @@ async def test_spoken_question_interrupted_then_answered(
         await c.wait_for(lambda m: m.get("type") == "state" and m.get("state") == "listening")
         c.mic.play(wavs["nif"])
         transcript = await c.wait_for(lambda m: m.get("type") == "transcript", within=30)
-        assert "tax" in transcript["text"].lower()
+        # Whisper base may hear "text number": the words that carry the question are enough
+        assert {"number", "portugal"} <= set(re.findall(r"\w+", transcript["text"].lower()))
         reply = await c.wait_for(lambda m: m.get("type") == "reply" and m.get("faq_id"))
         assert reply["faq_id"] == "nif" and reply["link"]
         # wait until the reply is audible, then interrupt with the second question
