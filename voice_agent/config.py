@@ -78,7 +78,8 @@ class LimitSettings:
 
 @dataclass(frozen=True, slots=True)
 class PrivacySettings:
-    store_audio: bool = False
+    store_audio: bool = False  # keep citizens' utterances as WAV under var/audio
+    audio_retention_days: int = 7
     transcript_retention_days: int = 30
 
 

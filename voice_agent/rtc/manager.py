@@ -24,6 +24,7 @@ from ..config import ServerSettings
 from ..engine import Engine
 from ..errors import BadInput, ServiceError
 from ..languages import normalize_code
+from .recorder import UtteranceRecorder
 from .session import VoiceSession
 
 MAX_SDP = 64 * 1024
@@ -82,6 +83,15 @@ class SessionManager:
         self._buckets: dict[str, _Bucket] = {}
         self._watchdogs: dict[str, asyncio.Task[None]] = {}
         self.peer_connections: set[RTCPeerConnection] = set()
+        privacy, engine_settings = engine.settings.privacy, engine.settings
+        self.recorder = (
+            UtteranceRecorder(
+                engine_settings.path(engine_settings.var_dir) / "audio",
+                privacy.audio_retention_days,
+            )
+            if privacy.store_audio
+            else None
+        )
 
     # --- admission ----------------------------------------------------------------------------
     def _rate_limit(self, client: str) -> None:
@@ -147,6 +157,7 @@ class SessionManager:
         session = VoiceSession(
             uuid.uuid4().hex[:16], self.engine, pc, self.bus, language, self._closed
         )
+        session.recorder = self.recorder
         pc.on("datachannel", session.attach_channel)
 
         @pc.on("track")

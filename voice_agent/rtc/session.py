@@ -31,6 +31,7 @@ from ..errors import ServiceError
 from ..languages import UnsupportedLanguage, normalize_code
 from ..vad import StreamingVad
 from .echo import echo_likelihood
+from .recorder import UtteranceRecorder
 from .track import RATE, ReplyTrack
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class VoiceSession:
         self._pending: list[str] = []  # messages sent before the data channel opened
         self._prepared: Prepared | None = None  # a turn run during a pause, held back
         self._held: list[np.ndarray] = []  # reply audio held back when not streaming
+        self.recorder: UtteranceRecorder | None = None  # only if the operator keeps audio
 
     # --- wiring -------------------------------------------------------------------------------
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -234,6 +236,8 @@ class VoiceSession:
         audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)
         self._utterance = []
         self._preroll.clear()
+        if self.recorder is not None:
+            self.spawn(asyncio.to_thread(self.recorder.save, self.id, audio))
         prepared, self._prepared = self._prepared, None
         if prepared is not None:
             self._begin_turn(self._release(prepared))
@@ -384,5 +388,7 @@ class VoiceSession:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.track.stop()
+        if self.recorder is not None:
+            self.recorder.forget(self.id)
         await self.pc.close()
         self._on_closed(self)
