@@ -18,6 +18,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
 from voice_agent.audio import float_to_int16, resample_int16
+from voice_agent.rtc.manager import set_jitter_prefetch
 from voice_agent.rtc.track import FRAME, RATE, FramePacer, audio_frame
 
 
@@ -92,6 +93,7 @@ class ScriptedMicrophone(MediaStreamTrack):
 class Citizen:
     base_url: str
     lang: str | None = None
+    jitter_packets: int | None = None  # reply jitter buffer; None: aiortc's default (4)
     pc: RTCPeerConnection | None = None
     mic: ScriptedMicrophone = field(default_factory=ScriptedMicrophone)
     messages: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
@@ -119,6 +121,8 @@ class Citizen:
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
+            if self.jitter_packets is not None and self.pc is not None:
+                set_jitter_prefetch(self.pc, self.jitter_packets)
             self._tasks.append(asyncio.ensure_future(self._record(track)))
 
         await self.pc.setLocalDescription(await self.pc.createOffer())

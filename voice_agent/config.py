@@ -52,10 +52,13 @@ class VadSettings:
     start_threshold: float = 0.5
     stop_threshold: float = 0.35
     min_speech_ms: int = 200
-    # While a reply plays, one confident 32 ms window interrupts it (the echo check in
-    # rtc/echo.py keeps our own voice from doing so).
+    # While a reply plays, a likely-speech window pauses it at once; one confident 32 ms
+    # window then interrupts it, or the reply resumes after `barge_in_confirm_ms` (a cough, a
+    # door). The echo check in rtc/echo.py keeps our own voice from doing either.
+    barge_in_pause_threshold: float = 0.5
     barge_in_min_speech_ms: int = 32
     barge_in_threshold: float = 0.8
+    barge_in_confirm_ms: int = 300
     pause_ms: int = 200  # silence after which transcription starts speculatively
     end_of_turn_silence_ms: int = 600
 

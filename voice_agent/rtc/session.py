@@ -84,6 +84,7 @@ class VoiceSession:
         self._utterance: list[np.ndarray] = []
         self._preroll: deque[np.ndarray] = deque(maxlen=int(PREROLL_S / 0.02))
         self._speaking = False
+        self._paused_at: float | None = None  # the reply paused for a possible barge-in
         self._pending: list[str] = []  # messages sent before the data channel opened
         self._prepared: Prepared | None = None  # a turn run during a pause, held back
         self._held: list[np.ndarray] = []  # reply audio held back when not streaming
@@ -163,6 +164,8 @@ class VoiceSession:
             self._utterance.append(pcm)
         else:
             self._preroll.append(pcm)
+        if playing and not self._speaking:
+            self._maybe_pause(any(e.kind == "start" for e in events))
         for e in events:
             if e.kind == "start":
                 self._speech_started()
@@ -177,13 +180,37 @@ class VoiceSession:
         ):
             self._speech_ended()
 
+    def _is_echo(self) -> bool:
+        """Is the microphone (the last 0.4 s) just our own reply coming back?"""
+        if not self._preroll or not self.track.recent:
+            return False
+        heard = np.concatenate(list(self._preroll))
+        return echo_likelihood(heard, np.concatenate(list(self.track.recent))) > ECHO_LIMIT
+
+    def _maybe_pause(self, starting: bool) -> None:
+        """While a reply plays: stop its audio at the first likely-speech window, before the
+        barge-in is confirmed; resume it if no confident speech follows (or it is our echo)."""
+        vad = self.engine.settings.vad
+        now = time.monotonic()
+        if self._paused_at is None:
+            if self._vad.probability >= vad.barge_in_pause_threshold and not self._is_echo():
+                self._paused_at = now
+                self.track.paused = True
+        elif not starting and now - self._paused_at >= vad.barge_in_confirm_ms / 1000:
+            self._resume_reply()
+
+    def _resume_reply(self) -> None:
+        self._paused_at = None
+        self.track.paused = False
+
     def _speech_started(self) -> None:
         speech = np.concatenate(list(self._preroll)) if self._preroll else np.zeros(0, np.float32)
         if self.turn is not None and self.track.busy:
-            played = np.concatenate(list(self.track.recent)) if self.track.recent else None
-            if played is not None and echo_likelihood(speech, played) > ECHO_LIMIT:
+            if self._is_echo():
+                self._resume_reply()
                 return  # our own reply coming back through the microphone
             self.cancel_turn(reason="barge-in")
+        self._resume_reply()  # nothing left to interrupt: whatever was held plays on
         self._speaking = True
         self._utterance = [speech]
         self.last_activity = time.monotonic()
@@ -274,6 +301,7 @@ class VoiceSession:
         self.turn = None
         turn.task.cancel()
         self.track.clear(turn.id)
+        self._resume_reply()
         self.send({"type": "reply_end", "cancelled": True, "reason": reason})
 
     async def _run_turn(self, turn_id: str, events: AsyncIterator[ev.Event]) -> None:

@@ -1,6 +1,7 @@
 """The outgoing reply track: 20 ms frames at 48 kHz, pts counted in samples, paced by the
 wall clock, silence when idle. Audio is queued per turn; a barge-in clears the queue, and a
-late chunk from a cancelled turn is dropped by its turn id.
+late chunk from a cancelled turn is dropped by its turn id. `paused` holds the queue and sends
+silence (a possible barge-in, not yet confirmed).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class ReplyTrack(MediaStreamTrack):
         self.last_audio_at = 0.0  # wall time the last non-silent frame was sent
         self.recent = deque[np.ndarray](maxlen=50)  # the last second sent, for echo checks
         self.on_drained: Callable[[str], None] | None = None
+        self.paused = False
 
     # --- producer side ----------------------------------------------------------------------
     def push(self, turn_id: str, pcm48: np.ndarray) -> None:
@@ -101,7 +103,7 @@ class ReplyTrack(MediaStreamTrack):
     def _next_samples(self) -> np.ndarray:
         out = np.zeros(FRAME, np.int16)
         filled = 0
-        while filled < FRAME:
+        while filled < FRAME and not self.paused:
             if self._current is None:
                 if not self._queue:
                     break
