@@ -154,6 +154,13 @@ class Citizen:
     def first_audio_after(self, t: float, threshold: float = 0.01) -> float | None:
         return next((at for at, rms in self.audio if at > t and rms > threshold), None)
 
+    def audio_stopped_after(self, t: float, gap: float = 0.3, threshold: float = 0.01) -> float:
+        """When the reply audio playing at `t` stopped: the last non-silent frame before the
+        first silence longer than `gap` (or `t` itself if nothing was playing)."""
+        loud = [at for at, rms in self.audio if at > t and rms > threshold]
+        gaps = [a for a, b in zip(loud, loud[1:], strict=False) if b - a > gap]
+        return gaps[0] if gaps else (loud[-1] if loud else t)
+
     def last_audio(self, threshold: float = 0.01) -> float | None:
         loud = [at for at, rms in self.audio if rms > threshold]
         return loud[-1] if loud else None

@@ -111,9 +111,7 @@ async def barge_in_run(
             c.mic.play(interruption)
             began = await c.mic.speech_started(k)
             await asyncio.sleep(1.2)
-            loud = [at for at, rms in c.audio if at > began and rms > 0.01]
-            gaps = [a for a, b in zip(loud, loud[1:], strict=False) if b - a > 0.3]
-            stopped = gaps[0] if gaps else (loud[-1] if loud else began)
+            stopped = c.audio_stopped_after(began)
             cancel = next(
                 (
                     at
