@@ -85,7 +85,7 @@ async def test_a_short_noise_lets_the_reply_play_on_where_it_stopped(
 
 
 async def test_our_own_echo_does_not_pause_the_reply(session: VoiceSession) -> None:
-    session._is_echo = lambda: True  # type: ignore[method-assign]
+    session._is_echo = lambda heard=None: True  # type: ignore[method-assign]
     await hear(session, [(0.95, []), (0.95, ["start"])])
     assert not session.track.paused and session.turn is not None
     assert not any(m.get("cancelled") for m in sent(session))

@@ -180,11 +180,12 @@ class VoiceSession:
         ):
             self._speech_ended()
 
-    def _is_echo(self) -> bool:
-        """Is the microphone (the last 0.4 s) just our own reply coming back?"""
-        if not self._preroll or not self.track.recent:
+    def _is_echo(self, heard: np.ndarray | None = None) -> bool:
+        """Is the microphone (the last 0.4 s, or `heard`) just our own reply coming back?"""
+        if heard is None:
+            heard = np.concatenate(list(self._preroll)) if self._preroll else None
+        if heard is None or len(heard) == 0 or not self.track.recent:
             return False
-        heard = np.concatenate(list(self._preroll))
         return echo_likelihood(heard, np.concatenate(list(self.track.recent))) > ECHO_LIMIT
 
     def _maybe_pause(self, starting: bool) -> None:
@@ -206,7 +207,7 @@ class VoiceSession:
     def _speech_started(self) -> None:
         speech = np.concatenate(list(self._preroll)) if self._preroll else np.zeros(0, np.float32)
         if self.turn is not None and self.track.busy:
-            if self._is_echo():
+            if self._is_echo(speech):
                 self._resume_reply()
                 return  # our own reply coming back through the microphone
             self.cancel_turn(reason="barge-in")
