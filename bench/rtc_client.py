@@ -17,9 +17,9 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
-from voice_agent.audio import float_to_int16, resample_int16
-from voice_agent.rtc.manager import set_jitter_prefetch
-from voice_agent.rtc.track import FRAME, RATE, FramePacer, audio_frame
+from voice_agent.speech_in.audio import float_to_int16, resample_int16
+from voice_agent.transports.rtc.manager import set_jitter_prefetch
+from voice_agent.transports.rtc.track import FRAME, RATE, FramePacer, audio_frame
 
 
 class ScriptedMicrophone(MediaStreamTrack):

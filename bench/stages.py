@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from voice_agent import events as ev
-from voice_agent.audio import DecodedAudio, decode_audio
 from voice_agent.config import load_settings
-from voice_agent.engine import Engine, Session, TurnInput
-from voice_agent.tts.normalize import split_sentences
+from voice_agent.conversation.engine import Engine, Session, TurnInput
+from voice_agent.speech_in.audio import DecodedAudio, decode_audio
+from voice_agent.speech_out.normalize import split_sentences
 
 UTTERANCES = [  # (lang, text) ~3-6 s when spoken
     ("en", "Where do I get a tax number in Portugal?"),
@@ -56,7 +56,7 @@ async def synth_wav(engine: Engine, lang: str, text: str, folder: Path) -> Decod
     if lang == "en":
         synth = await engine.voices.for_language("en")
         parts = [await engine.voices.synthesize(synth, s, "en") for s in split_sentences(text)]
-        from voice_agent.audio import write_wav
+        from voice_agent.speech_in.audio import write_wav
 
         write_wav(path, np.concatenate([p.pcm for p in parts]), parts[0].sample_rate)
     else:
@@ -137,7 +137,7 @@ async def main(runs: int) -> None:
     )
 
     # --- LLM ----------------------------------------------------------------------------
-    from voice_agent.llm import LlamaGenerator
+    from voice_agent.answer.llm import LlamaGenerator
 
     llm = LlamaGenerator(
         settings.model_path(settings.llm.model_file), settings.llm, settings.models_path

@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.rtc_client import Citizen
 from bench.server import ROOT, running_server
-from voice_agent.rtc.manager import restrict_ice_addresses
+from voice_agent.transports.rtc.manager import restrict_ice_addresses
 
 QUESTIONS = [  # (lang, text) as a citizen would say them
     ("en", "Where do I get a tax number in Portugal?"),

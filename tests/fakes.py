@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from voice_agent.answer import Answerer, Messages
+from voice_agent.answer.answerer import Answerer, Messages
+from voice_agent.answer.retrieval import Retriever
 from voice_agent.config import RetrievalSettings, Settings
-from voice_agent.engine import DATA, Components, Engine, default_screener
-from voice_agent.faq import FaqStore
-from voice_agent.lid import LanguageIdentifier, TextLanguageDetector
-from voice_agent.retrieval import Retriever
-from voice_agent.stt import Transcript
-from voice_agent.tts.engines import SpeechAudio, Synthesizer
+from voice_agent.content.faq import FaqStore
+from voice_agent.conversation.engine import DATA, Components, Engine, default_screener
+from voice_agent.language.lid import LanguageIdentifier, TextLanguageDetector
+from voice_agent.speech_in.stt import Transcript
+from voice_agent.speech_out.engines import SpeechAudio, Synthesizer
 from voice_agent.workers import ModelWorker
 
 

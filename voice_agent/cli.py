@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .audio import decode_audio, write_wav
-from .config import ConfigError, Settings, load_settings
-from .errors import BadInput, ServiceError
-from .languages import BY_CODE, CODES, UnsupportedLanguage, normalize_code
+from voice_agent.config import ConfigError, Settings, load_settings
+from voice_agent.errors import BadInput, ServiceError
+from voice_agent.language.languages import BY_CODE, CODES, UnsupportedLanguage, normalize_code
+from voice_agent.speech_in.audio import decode_audio, write_wav
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,7 +103,7 @@ def _run(coro_fn: Callable[[], Awaitable[int]]) -> int:
 
 # --- commands -----------------------------------------------------------------------------
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from .server import serve
+    from voice_agent.transports.server import serve
 
     serve(settings, host=args.host or settings.server.host, port=args.port or settings.server.port)
     return 0
@@ -128,8 +128,8 @@ def _print_result(result: dict[str, Any], as_json: bool, out: TextIO = sys.stdou
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
-    from .ask import ask
-    from .engine import Engine, TurnInput
+    from voice_agent.conversation.ask import ask
+    from voice_agent.conversation.engine import Engine, TurnInput
 
     lang = _lang(args.lang)
     limits = settings.limits
@@ -147,7 +147,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run() -> int:
         if args.text is not None:
-            from .engine import validate_text
+            from voice_agent.conversation.engine import validate_text
 
             validate_text(args.text, limits.max_text_chars)  # fail before loading models
         if args.audio is not None:
@@ -207,9 +207,9 @@ async def _batch(
 def cmd_say(settings: Settings, args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .engine import validate_text
-    from .tts.normalize import split_sentences
-    from .tts.voices import VoiceRegistry
+    from voice_agent.conversation.engine import validate_text
+    from voice_agent.speech_out.normalize import split_sentences
+    from voice_agent.speech_out.voices import VoiceRegistry
 
     lang = normalize_code(args.lang)
     text = validate_text(args.text, settings.limits.max_text_chars)
@@ -234,7 +234,7 @@ def cmd_say(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
-    from .stt import WhisperStt
+    from voice_agent.speech_in.stt import WhisperStt
 
     lang = _lang(args.lang)
     decoded = decode_audio(args.audio, max_seconds=settings.limits.max_audio_seconds)
@@ -269,13 +269,13 @@ def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
-    from . import models
+    from voice_agent import models
 
     if args.action == "install":
         settings.models_path.mkdir(parents=True, exist_ok=True)
         models.install(settings.models_path)
         return 0
-    from .tts.voices import VoiceRegistry
+    from voice_agent.speech_out.voices import VoiceRegistry
 
     installed = {e.kind: e for e in models.read_manifest(settings.models_path)}
     voices = VoiceRegistry(settings)
@@ -298,11 +298,11 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
-    from .faq import load_entries
+    from voice_agent.content.faq import load_entries
 
     entries = load_entries(settings.path(settings.faq_dir))
     if args.action == "validate":
-        from .faq_validate import validate
+        from voice_agent.content.faq_validate import validate
 
         problems = validate(entries)
         for p in problems:
@@ -311,7 +311,7 @@ def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
         return 1 if problems else 0
 
     async def run() -> int:
-        from .engine import Engine
+        from voice_agent.conversation.engine import Engine
 
         engine = Engine.create(settings)
         try:
@@ -340,8 +340,8 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
 
     from argon2 import PasswordHasher
 
-    from .content.accounts import AccountRepo, check_new_account
-    from .content.db import connect
+    from voice_agent.content.accounts import AccountRepo, check_new_account
+    from voice_agent.content.db import connect
 
     conn = connect(settings.db_path)
     try:
@@ -382,12 +382,12 @@ def _embedding_progress(done: int, total: int) -> None:
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from . import evaluate
+    from voice_agent.answer import evaluate
 
     cases = evaluate.read_cases(args.file)
 
     async def run() -> int:
-        from .engine import Engine
+        from voice_agent.conversation.engine import Engine
 
         engine = Engine.create(settings)
         try:

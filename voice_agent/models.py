@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .errors import ModelMissing
-from .languages import CODES
+from voice_agent.errors import ModelMissing
+from voice_agent.language.languages import CODES
 
 FIX = "run `voice-agent models install` (or `make run`) to reinstall it"
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from voice_agent.languages import LANGUAGES
+from voice_agent.language.languages import LANGUAGES
 
 pytestmark = pytest.mark.browser
 

@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 
 from bench.server import ROOT
-
-from .conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 SHOTS = ROOT / "var" / "screenshots"
 

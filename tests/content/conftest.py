@@ -18,11 +18,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.fakes import fake_engine
-from voice_agent import server
 from voice_agent.config import ContentSettings, Settings
 from voice_agent.content.accounts import AccountRepo
 from voice_agent.content.db import connect
-from voice_agent.rtc.manager import SessionManager
+from voice_agent.transports import server
+from voice_agent.transports.rtc.manager import SessionManager
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("nif.yaml", "sns24-line.yaml", "emergency-112.yaml", "niss.yaml")

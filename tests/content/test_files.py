@@ -15,7 +15,7 @@ from tests.content.conftest import Api, entry_file, make_settings
 from tests.fakes import fake_engine
 from voice_agent.config import Settings
 from voice_agent.content.service import ContentService
-from voice_agent.languages import CODES
+from voice_agent.language.languages import CODES
 
 EN_OLD = "More information at"
 EN_NEW = "Further information at"

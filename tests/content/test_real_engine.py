@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.content.conftest import ROOT, make_settings
+from voice_agent.content.faq import FaqStore
 from voice_agent.content.search import try_question
 from voice_agent.content.service import ContentService
-from voice_agent.engine import Engine
-from voice_agent.faq import FaqStore
+from voice_agent.conversation.engine import Engine
 
 pytestmark = pytest.mark.models
 E5 = ROOT / "models" / "embeddings" / "e5-small-q4.bin"

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 
 from tests.content.conftest import FILES, PASSWORD, ROOT, make_app, make_settings
-from voice_agent import server
 from voice_agent.config import Settings
+from voice_agent.transports import server
 
 
 def _spec() -> dict[str, Any]:

@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 
 from tests.content.conftest import Api, make_app
 from tests.fakes import fake_engine
-from voice_agent.ask import ask
 from voice_agent.config import Settings
 from voice_agent.content import service as service_module
 from voice_agent.content.redact import Redactor
 from voice_agent.content.service import ContentService
-from voice_agent.engine import TurnInput
+from voice_agent.conversation.ask import ask
+from voice_agent.conversation.engine import TurnInput
 
 RENEW = {
     "pt": "Como renovo a autorização de residência?",

@@ -10,7 +10,7 @@ import yaml
 
 from tests.content.conftest import Api, entry_file
 from voice_agent.config import Settings
-from voice_agent.languages import CODES
+from voice_agent.language.languages import CODES
 
 QUESTION = "How do I get a NIF (tax number) in Portugal?"
 EXTRA = " Bring a printed copy of your appointment too."

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from voice_agent.config import Settings, load_settings
-from voice_agent.engine import Engine
+from voice_agent.conversation.engine import Engine
 from voice_agent.models import read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from voice_agent.ask import ask
-from voice_agent.engine import Engine, Session, TurnInput
+from voice_agent.conversation.ask import ask
+from voice_agent.conversation.engine import Engine, Session, TurnInput
 
-from .conftest import run_cli
+from tests.models.conftest import run_cli
 
 # One everyday question per language, each about a different service.
 QUESTIONS = [

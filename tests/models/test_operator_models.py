@@ -9,12 +9,12 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from voice_agent.ask import ask
+from voice_agent.conversation.ask import ask
 from voice_agent.config import LlmSettings, Settings
-from voice_agent.engine import Engine, TurnInput
-from voice_agent.textfacts import extract_facts
+from voice_agent.conversation.engine import Engine, TurnInput
+from voice_agent.language.textfacts import extract_facts
 
-from .conftest import ROOT, run_cli
+from tests.models.conftest import ROOT, run_cli
 
 
 def test_a_dropped_in_piper_voice_speaks_its_language(tmp_path: Path) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_agent.ask import ask
-from voice_agent.audio import decode_audio, write_wav
-from voice_agent.engine import Engine, TurnInput
-from voice_agent.vad import StreamingVad, speech_span
+from voice_agent.conversation.ask import ask
+from voice_agent.speech_in.audio import decode_audio, write_wav
+from voice_agent.conversation.engine import Engine, TurnInput
+from voice_agent.speech_in.vad import StreamingVad, speech_span
 
-from .conftest import run_cli
+from tests.models.conftest import run_cli
 
 
 def words(text: str) -> set[str]:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from bench.server import ROOT, running_server
-from voice_agent.audio import decode_audio
-from voice_agent.rtc.manager import restrict_ice_addresses
+from voice_agent.speech_in.audio import decode_audio
+from voice_agent.transports.rtc.manager import restrict_ice_addresses
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 from bench.rtc_client import Citizen
-
-from .conftest import spoken
+from tests.rtc.conftest import spoken
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from aiortc import RTCPeerConnection
 
 from tests.fakes import fake_engine
 from voice_agent.config import VadSettings
-from voice_agent.rtc.session import Turn, VoiceSession
-from voice_agent.vad import VadEvent
+from voice_agent.speech_in.vad import VadEvent
+from voice_agent.transports.rtc.session import Turn, VoiceSession
 
 CHUNK = np.zeros(320, np.float32)  # 20 ms at 16 kHz; the scripted VAD decides what it "hears"
 

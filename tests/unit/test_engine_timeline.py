@@ -9,10 +9,10 @@ import pytest
 
 from tests.fakes import FakeLlm, FakeStt, fake_engine
 from voice_agent import events as ev
-from voice_agent.ask import ask
-from voice_agent.audio import DecodedAudio
-from voice_agent.engine import Session, TurnInput
+from voice_agent.conversation.ask import ask
+from voice_agent.conversation.engine import Session, TurnInput
 from voice_agent.errors import BadInput
+from voice_agent.speech_in.audio import DecodedAudio
 
 ENTRY = """
 id: sns24-line
@@ -165,7 +165,7 @@ async def test_unintelligible_audio_asks_to_repeat(
     stt = FakeStt("")
     engine = fake_engine(tmp_path, faq_dir, stt=stt)
     await engine.load_faq()
-    monkeypatch.setattr("voice_agent.engine.speech_span", lambda *a: (0.1, 1.0))
+    monkeypatch.setattr("voice_agent.conversation.engine.speech_span", lambda *a: (0.1, 1.0))
     audio = DecodedAudio(np.zeros(16000, np.float32), 1.0, False)
     out = await ask(engine, TurnInput(audio=audio, language="pt"))
     assert out.result["faq_id"] is None and stt.calls == 1
@@ -179,7 +179,7 @@ async def test_silence_never_reaches_stt(
     stt = FakeStt("should not be used")
     engine = fake_engine(tmp_path, faq_dir, stt=stt)
     await engine.load_faq()
-    monkeypatch.setattr("voice_agent.engine.speech_span", lambda *a: None)
+    monkeypatch.setattr("voice_agent.conversation.engine.speech_span", lambda *a: None)
     audio = DecodedAudio(np.zeros(16000, np.float32), 1.0, False)
     out = await ask(engine, TurnInput(audio=audio, language="en"))
     assert stt.calls == 0 and out.result["faq_id"] is None

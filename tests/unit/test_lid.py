@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voice_agent.languages import CODES
-from voice_agent.lid import LanguageGuess, LanguageIdentifier, TextLanguageDetector
+from voice_agent.language.languages import CODES
+from voice_agent.language.lid import LanguageGuess, LanguageIdentifier, TextLanguageDetector
 
 # (expected language, what a citizen says or types): colloquial, misspelt, unaccented, short.
 QUESTIONS: tuple[tuple[str, str], ...] = (

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from voice_agent.languages import CODES, UnsupportedLanguage
-from voice_agent.tts.normalize import (
+from voice_agent.language.languages import CODES, UnsupportedLanguage
+from voice_agent.speech_out.normalize import (
     DOT_WORD,
     SPOKEN_AS_WORDS,
     speak_phone,

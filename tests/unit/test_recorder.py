@@ -15,9 +15,9 @@ from aiortc import RTCPeerConnection
 
 from tests.fakes import fake_engine
 from voice_agent.config import PrivacySettings
-from voice_agent.rtc.manager import SessionManager
-from voice_agent.rtc.recorder import DAY, UtteranceRecorder
-from voice_agent.rtc.session import VoiceSession
+from voice_agent.transports.rtc.manager import SessionManager
+from voice_agent.transports.rtc.recorder import DAY, UtteranceRecorder
+from voice_agent.transports.rtc.session import VoiceSession
 
 
 def test_each_utterance_is_a_16k_wav_numbered_per_session(tmp_path: Path) -> None:

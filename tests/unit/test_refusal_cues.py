@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from voice_agent.engine import DATA
-from voice_agent.refusal_cues import InjectionCues
+from voice_agent.answer.refusal_cues import InjectionCues
+from voice_agent.conversation.engine import DATA
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_real_questions_pass(cues: InjectionCues, text: str) -> None:
 def test_every_language_has_patterns() -> None:
     import yaml
 
-    from voice_agent.languages import CODES
+    from voice_agent.language.languages import CODES
 
     data = yaml.safe_load((DATA / "injection_cues.yaml").read_text(encoding="utf-8"))
     assert set(CODES) | {"any"} == set(data)

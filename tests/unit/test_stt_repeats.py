@@ -3,7 +3,7 @@ questions before: "How do I renew my residence permit? How do I renew my residen
 
 from __future__ import annotations
 
-from voice_agent.stt import collapse_repeats
+from voice_agent.speech_in.stt import collapse_repeats
 
 
 def test_a_question_decoded_twice_or_more_keeps_one_copy() -> None:

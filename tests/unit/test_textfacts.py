@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_agent.textfacts import Facts, extract_facts, find_fact_spans, to_ascii_digits
+from voice_agent.language.textfacts import Facts, extract_facts, find_fact_spans, to_ascii_digits
 
 PT_SNS = (
     "Ligue para a linha SNS 24 pelo 808 24 24 24. Funciona 24 horas por dia e um "

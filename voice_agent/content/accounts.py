@@ -18,9 +18,9 @@ from collections.abc import Callable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ..config import ContentSettings
-from .db import ContentDb
-from .errors import (
+from voice_agent.config import ContentSettings
+from voice_agent.content.db import ContentDb
+from voice_agent.content.errors import (
     BadAccount,
     Conflict,
     NotFound,
@@ -28,7 +28,7 @@ from .errors import (
     TooManyAttempts,
     WeakPassword,
 )
-from .records import ROLES, Principal, Role, User
+from voice_agent.content.records import ROLES, Principal, Role, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MAX_PASSWORD_CHARS = 1024

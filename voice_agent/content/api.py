@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from .api_auth import auth_router
-from .api_deps import Guard, Resolve
-from .api_entries import entries_router
-from .api_inbox import inbox_router
+from voice_agent.content.api_auth import auth_router
+from voice_agent.content.api_deps import Guard, Resolve
+from voice_agent.content.api_entries import entries_router
+from voice_agent.content.api_inbox import inbox_router
 
 
 def make_router(resolve: Resolve) -> APIRouter:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from .api_deps import COOKIE, ContentRoute, Guard, documented
-from .api_models import LoginRequest, MeOut, NewUserRequest, OkOut, UserOut
-from .records import Principal
+from voice_agent.content.api_deps import COOKIE, ContentRoute, Guard, documented
+from voice_agent.content.api_models import LoginRequest, MeOut, NewUserRequest, OkOut, UserOut
+from voice_agent.content.records import Principal
 
 
 def _set_cookie(request: Request, response: Response, token: str, max_age: int) -> None:

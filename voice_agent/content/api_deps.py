@@ -15,15 +15,22 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, APIKeyHeader
 
-from ..errors import ServiceError
-from ..languages import UnsupportedLanguage
-from .api_models import ConflictOut, ErrorOut
-from .errors import BadFile, Conflict, NotLoggedIn, TooManyAttempts, ValidationFailed, status_of
-from .errors import Forbidden as ForbiddenError
-from .records import Principal, Role, role_rank
+from voice_agent.content.api_models import ConflictOut, ErrorOut
+from voice_agent.content.errors import (
+    BadFile,
+    Conflict,
+    NotLoggedIn,
+    TooManyAttempts,
+    ValidationFailed,
+    status_of,
+)
+from voice_agent.content.errors import Forbidden as ForbiddenError
+from voice_agent.content.records import Principal, Role, role_rank
+from voice_agent.errors import ServiceError
+from voice_agent.language.languages import UnsupportedLanguage
 
 if TYPE_CHECKING:
-    from .service import ContentService
+    from voice_agent.content.service import ContentService
 
 COOKIE = "va_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from .api_deps import ContentRoute, Guard, documented
-from .api_models import (
+from voice_agent.content.api_deps import ContentRoute, Guard, documented
+from voice_agent.content.api_models import (
     AuditOut,
     DraftRequest,
     EntryDetailOut,
@@ -20,9 +20,9 @@ from .api_models import (
     VersionOut,
     VersionRequest,
 )
-from .errors import NotFound
-from .records import EntrySummary, Principal
-from .search import search_entries, try_question
+from voice_agent.content.errors import NotFound
+from voice_agent.content.records import EntrySummary, Principal
+from voice_agent.content.search import search_entries, try_question
 
 EntryIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 

@@ -7,19 +7,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
-from .api_deps import ContentRoute, Guard, documented
-from .api_models import (
+from voice_agent.content.api_deps import ContentRoute, Guard, documented
+from voice_agent.content.api_models import (
     ClusterOut,
     ImportOut,
     NewEntryRequest,
     ParaphraseRequest,
     VersionOut,
 )
-from .csv_io import export_csv
-from .errors import InvalidField
-from .importer import MAX_IMPORT_BYTES, read_import
-from .records import Principal
-from .yaml_io import dump_entries
+from voice_agent.content.csv_io import export_csv
+from voice_agent.content.errors import InvalidField
+from voice_agent.content.importer import MAX_IMPORT_BYTES, read_import
+from voice_agent.content.records import Principal
+from voice_agent.content.yaml_io import dump_entries
 
 ClusterId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Fmt = Annotated[Literal["yaml", "csv"], Query(alias="format")]

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .records import Cluster, Principal, Question, User, Version
-from .schema import ENTRY_ID_PATTERN, LANG_PATTERN, EntryBody, StrictModel
+from voice_agent.content.records import Cluster, Principal, Question, User, Version
+from voice_agent.content.schema import ENTRY_ID_PATTERN, LANG_PATTERN, EntryBody, StrictModel
 
 RoleName = Literal["editor", "reviewer", "admin"]
 BIG = 2**31 - 1  # SQLite integers: keep generated numbers in range

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..faq import FaqEntry, parse_entry
-from ..languages import CODES
+from voice_agent.content.faq import FaqEntry, parse_entry
+from voice_agent.language.languages import CODES
 
 TOP_KEYS = ("id", "topic", "owner", "last_reviewed", "sources", "languages")
 LANG_KEYS = ("status", "question", "paraphrases", "answer")

@@ -11,10 +11,10 @@ import csv
 import io
 from typing import Any
 
-from ..languages import CODES
-from .body import canonical
-from .errors import BadFile
-from .yaml_io import ImportItem, Loc
+from voice_agent.content.body import canonical
+from voice_agent.content.errors import BadFile
+from voice_agent.content.yaml_io import ImportItem, Loc
+from voice_agent.language.languages import CODES
 
 COLUMNS = (
     "id",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadInput, ServiceError
+from voice_agent.errors import BadInput, ServiceError
 
 
 class ContentError(ServiceError):

@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..faq import FaqFormatError
-from ..faq_validate import validate
-from .body import diff_summary, normalized, same_content, to_entry
-from .errors import BadFile
-from .mirror import FileEntry, is_entry_file
-from .records import SYSTEM_AUTHOR
-from .workflow import Workflow
+from voice_agent.content.body import diff_summary, normalized, same_content, to_entry
+from voice_agent.content.errors import BadFile
+from voice_agent.content.faq import FaqFormatError
+from voice_agent.content.faq_validate import validate
+from voice_agent.content.mirror import FileEntry, is_entry_file
+from voice_agent.content.records import SYSTEM_AUTHOR
+from voice_agent.content.workflow import Workflow
 
 log = logging.getLogger(__name__)
 

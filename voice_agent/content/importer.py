@@ -12,12 +12,12 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from ..faq import FaqFormatError, parse_entry
-from ..languages import CODES
-from .csv_io import parse_csv
-from .errors import BadFile, InvalidField
-from .schema import EntryBody
-from .yaml_io import ImportItem, parse_yaml
+from voice_agent.content.csv_io import parse_csv
+from voice_agent.content.errors import BadFile, InvalidField
+from voice_agent.content.faq import FaqFormatError, parse_entry
+from voice_agent.content.schema import EntryBody
+from voice_agent.content.yaml_io import ImportItem, parse_yaml
+from voice_agent.language.languages import CODES
 
 MAX_IMPORT_BYTES = 5_000_000
 Format = Literal["yaml", "csv"]

@@ -13,7 +13,7 @@ import sqlite3
 
 import numpy as np
 
-from .records import Cluster, ClusterStatus, Question
+from voice_agent.content.records import Cluster, ClusterStatus, Question
 
 _QCOLS = "id, at, language, text, kind, flagged, best_entry, score, confidence, cluster_id, status"
 

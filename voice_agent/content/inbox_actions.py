@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..languages import CODES
-from .body import body_from_questions, with_paraphrases
-from .errors import InvalidState, NotFound
-from .inbox import InboxRepo
-from .records import Cluster, Version
-from .workflow import Workflow
+from voice_agent.content.body import body_from_questions, with_paraphrases
+from voice_agent.content.errors import InvalidState, NotFound
+from voice_agent.content.inbox import InboxRepo
+from voice_agent.content.records import Cluster, Version
+from voice_agent.content.workflow import Workflow
+from voice_agent.language.languages import CODES
 
 
 class InboxActions:

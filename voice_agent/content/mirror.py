@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..faq import FaqFormatError
-from .body import normalized
-from .errors import BadFile
-from .yaml_io import dump_entry, read_entry_file, write_atomic
+from voice_agent.content.body import normalized
+from voice_agent.content.errors import BadFile
+from voice_agent.content.faq import FaqFormatError
+from voice_agent.content.yaml_io import dump_entry, read_entry_file, write_atomic
 
 
 @dataclass(frozen=True, slots=True)

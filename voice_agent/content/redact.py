@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..faq import FaqEntry
-from ..textfacts import extract_facts, normalize_phone, to_ascii_digits
+from voice_agent.content.faq import FaqEntry
+from voice_agent.language.textfacts import extract_facts, normalize_phone, to_ascii_digits
 
 EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,4})?\b")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..languages import CODES
+from voice_agent.language.languages import CODES
 
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 2000

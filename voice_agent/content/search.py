@@ -7,10 +7,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from ..answer import decide
-from ..engine import Engine, validate_text
-from ..languages import normalize_code
-from .records import EntrySummary
+from voice_agent.answer.answerer import decide
+from voice_agent.content.records import EntrySummary
+from voice_agent.conversation.engine import Engine, validate_text
+from voice_agent.language.languages import normalize_code
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,19 +15,19 @@ import logging
 import time
 from collections.abc import Callable
 
-from ..config import Settings
-from ..engine import Engine
-from ..faq import FaqEntry
-from .accounts import Accounts
-from .db import ContentDb
-from .filesync import FileSync
-from .inbox import InboxRepo
-from .inbox_actions import InboxActions
-from .mirror import EntriesFolder
-from .redact import Redactor
-from .unanswered import EngineEmbedder, QuestionEmbedder, UnansweredLog
-from .watcher import watch_entries
-from .workflow import Workflow
+from voice_agent.config import Settings
+from voice_agent.content.accounts import Accounts
+from voice_agent.content.db import ContentDb
+from voice_agent.content.faq import FaqEntry
+from voice_agent.content.filesync import FileSync
+from voice_agent.content.inbox import InboxRepo
+from voice_agent.content.inbox_actions import InboxActions
+from voice_agent.content.mirror import EntriesFolder
+from voice_agent.content.redact import Redactor
+from voice_agent.content.unanswered import EngineEmbedder, QuestionEmbedder, UnansweredLog
+from voice_agent.content.watcher import watch_entries
+from voice_agent.content.workflow import Workflow
+from voice_agent.conversation.engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..bus import EventBus
-from .db import ContentDb
-from .inbox import InboxRepo
-from .records import Question
-from .redact import Redactor
+from voice_agent.content.db import ContentDb
+from voice_agent.content.inbox import InboxRepo
+from voice_agent.content.records import Question
+from voice_agent.content.redact import Redactor
+from voice_agent.conversation.bus import EventBus
 
 log = logging.getLogger(__name__)
 

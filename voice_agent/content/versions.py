@@ -6,8 +6,8 @@ import json
 import sqlite3
 from typing import Any
 
-from .body import canonical, to_json
-from .records import AuditRecord, EntrySummary, State, Version
+from voice_agent.content.body import canonical, to_json
+from voice_agent.content.records import AuditRecord, EntrySummary, State, Version
 
 _COLUMNS = "entry_id, version, state, body, author, created_at, note, base_version"
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from .mirror import is_entry_file
+from voice_agent.content.mirror import is_entry_file
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
-from ..faq import FaqEntry, FaqFormatError
-from ..faq_validate import validate
-from .body import diff_summary, entry_to_body, to_entry
-from .db import ContentDb
-from .errors import Conflict, InvalidState, NotFound, ValidationFailed
-from .mirror import EntriesFolder
-from .records import Version
-from .versions import VersionRepo
+from voice_agent.content.body import diff_summary, entry_to_body, to_entry
+from voice_agent.content.db import ContentDb
+from voice_agent.content.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from voice_agent.content.faq import FaqEntry, FaqFormatError
+from voice_agent.content.faq_validate import validate
+from voice_agent.content.mirror import EntriesFolder
+from voice_agent.content.records import Version
+from voice_agent.content.versions import VersionRepo
 
 log = logging.getLogger(__name__)
 

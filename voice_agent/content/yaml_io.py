@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from .body import canonical
-from .errors import BadFile
+from voice_agent.content.body import canonical
+from voice_agent.content.errors import BadFile
 
 Loc = tuple[str | int, ...]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

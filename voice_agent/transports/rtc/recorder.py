@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import STT_RATE, float_to_int16, write_wav
+from voice_agent.speech_in.audio import STT_RATE, float_to_int16, write_wav
 
 log = logging.getLogger(__name__)
 

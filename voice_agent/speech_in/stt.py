@@ -17,11 +17,11 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import SttSettings
-from .errors import EngineFailure, ModelMissing
-from .languages import CODES
-from .models import FIX, check_file, expected_size
-from .workers import ModelWorker
+from voice_agent.config import SttSettings
+from voice_agent.errors import EngineFailure, ModelMissing
+from voice_agent.language.languages import CODES
+from voice_agent.models import FIX, check_file, expected_size
+from voice_agent.workers import ModelWorker
 
 
 @dataclass(frozen=True, slots=True)

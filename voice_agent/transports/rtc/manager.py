@@ -19,13 +19,13 @@ import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.jitterbuffer import JitterBuffer
 
-from ..bus import EventBus
-from ..config import ServerSettings
-from ..engine import Engine
-from ..errors import BadInput, ServiceError
-from ..languages import normalize_code
-from .recorder import UtteranceRecorder
-from .session import VoiceSession
+from voice_agent.config import ServerSettings
+from voice_agent.conversation.bus import EventBus
+from voice_agent.conversation.engine import Engine
+from voice_agent.errors import BadInput, ServiceError
+from voice_agent.language.languages import normalize_code
+from voice_agent.transports.rtc.recorder import UtteranceRecorder
+from voice_agent.transports.rtc.session import VoiceSession
 
 MAX_SDP = 64 * 1024
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from . import events as ev
-from .engine import Engine, Session, TurnInput
+from voice_agent import events as ev
+from voice_agent.conversation.engine import Engine, Session, TurnInput
 
 
 @dataclass(slots=True)

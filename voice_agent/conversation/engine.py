@@ -14,26 +14,26 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import events as ev
-from .answer import Answerer, Decision, Messages, decide
-from .audio import STT_RATE, DecodedAudio
-from .bus import EventBus
-from .config import Settings
-from .errors import BadInput, ServiceError
-from .faq import FaqEntry, FaqStore, load_entries
-from .languages import CODES, normalize_code
-from .lid import LanguageIdentifier, TextLanguageDetector
-from .llm import LlamaGenerator
-from .models import check_file
-from .retrieval import E5Embedder, Progress, Retriever
-from .screening import Screener
-from .stt import SpeechToText, WhisperStt
-from .tts.normalize import first_clause_split, join_sentences
-from .tts.voices import VoiceRegistry, Voices
-from .vad import SileroModel, speech_span
-from .workers import ModelWorker
+from voice_agent import events as ev
+from voice_agent.answer.answerer import Answerer, Decision, Messages, decide
+from voice_agent.answer.llm import LlamaGenerator
+from voice_agent.answer.retrieval import E5Embedder, Progress, Retriever
+from voice_agent.answer.screening import Screener
+from voice_agent.config import Settings
+from voice_agent.content.faq import FaqEntry, FaqStore, load_entries
+from voice_agent.conversation.bus import EventBus
+from voice_agent.errors import BadInput, ServiceError
+from voice_agent.language.languages import CODES, normalize_code
+from voice_agent.language.lid import LanguageIdentifier, TextLanguageDetector
+from voice_agent.models import check_file
+from voice_agent.speech_in.audio import STT_RATE, DecodedAudio
+from voice_agent.speech_in.stt import SpeechToText, WhisperStt
+from voice_agent.speech_in.vad import SileroModel, speech_span
+from voice_agent.speech_out.normalize import first_clause_split, join_sentences
+from voice_agent.speech_out.voices import VoiceRegistry, Voices
+from voice_agent.workers import ModelWorker
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def default_screener() -> Screener:

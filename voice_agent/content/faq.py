@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .errors import BadInput
-from .languages import CODES
+from voice_agent.errors import BadInput
+from voice_agent.language.languages import CODES
 
 STATUSES = ("draft", "machine-translated", "reviewed")
 

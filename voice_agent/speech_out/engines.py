@@ -17,10 +17,10 @@ from typing import Protocol
 
 import numpy as np
 
-from ..errors import EngineFailure, ModelMissing
-from ..languages import BY_CODE, CODES
-from ..models import FIX
-from .espeak_lib import EspeakLibrary
+from voice_agent.errors import EngineFailure, ModelMissing
+from voice_agent.language.languages import BY_CODE, CODES
+from voice_agent.models import FIX
+from voice_agent.speech_out.espeak_lib import EspeakLibrary
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,9 @@ from langdetect.detector_factory import (  # type: ignore[import-untyped, unused
 )
 from langdetect.lang_detect_exception import LangDetectException  # type: ignore[import-untyped, unused-ignore]
 
-from .languages import CODES, DEFAULT_LANGUAGE, normalize_code
-from .lid_cues import SCRIPT_LANGUAGES, _phrases, _script_of, cue_scores
-from .textfacts import find_fact_spans
+from voice_agent.language.languages import CODES, DEFAULT_LANGUAGE, normalize_code
+from voice_agent.language.lid_cues import SCRIPT_LANGUAGES, _phrases, _script_of, cue_scores
+from voice_agent.language.textfacts import find_fact_spans
 
 # Portuguese public-service names that citizens drop into any language; matched without
 # regard to case or accents ("loja do cidadao").

@@ -18,10 +18,10 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import RetrievalSettings
-from .faq import FaqEntry, FaqStore, embedding_key
-from .screening import Screener, Screening
-from .workers import ModelWorker
+from voice_agent.answer.screening import Screener, Screening
+from voice_agent.config import RetrievalSettings
+from voice_agent.content.faq import FaqEntry, FaqStore, embedding_key
+from voice_agent.workers import ModelWorker
 
 Progress = Callable[[int, int], None]
 

@@ -19,16 +19,16 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from .ask import ask
-from .config import Settings
-from .content.api import make_router as content_router
-from .content.service import ContentService
-from .engine import Engine, TurnInput
-from .errors import BadInput, ServiceError
-from .languages import LANGUAGES, UnsupportedLanguage
-from .rtc.manager import RateLimited, SessionManager, restrict_ice_addresses
+from voice_agent.config import Settings
+from voice_agent.content.api import make_router as content_router
+from voice_agent.content.service import ContentService
+from voice_agent.conversation.ask import ask
+from voice_agent.conversation.engine import Engine, TurnInput
+from voice_agent.errors import BadInput, ServiceError
+from voice_agent.language.languages import LANGUAGES, UnsupportedLanguage
+from voice_agent.transports.rtc.manager import RateLimited, SessionManager, restrict_ice_addresses
 
-WEB = Path(__file__).resolve().parent.parent / "web_client"
+WEB = Path(__file__).resolve().parents[2] / "web_client"
 
 
 class AskRequest(BaseModel):

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from .config import LlmSettings
-from .errors import ModelMissing
-from .models import FIX, check_file, expected_size
-from .workers import ModelWorker
+from voice_agent.config import LlmSettings
+from voice_agent.errors import ModelMissing
+from voice_agent.models import FIX, check_file, expected_size
+from voice_agent.workers import ModelWorker
 
 
 class ReplyGenerator(Protocol):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .faq import FaqEntry
-from .languages import CODES
-from .textfacts import extract_facts
+from voice_agent.content.faq import FaqEntry
+from voice_agent.language.languages import CODES
+from voice_agent.language.textfacts import extract_facts
 
 MIN_PARAPHRASES = 3
 MAX_ANSWER_CHARS = 700

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..config import Settings
-from ..languages import CODES
-from ..workers import ModelWorker
-from .engines import (
+from voice_agent.config import Settings
+from voice_agent.language.languages import CODES
+from voice_agent.speech_out.engines import (
     EspeakTts,
     PiperTts,
     SpeechAudio,
@@ -20,8 +19,9 @@ from .engines import (
     espeak_voice,
     scan_piper_voices,
 )
-from .espeak_lib import EspeakLibrary
-from .normalize import speakable
+from voice_agent.speech_out.espeak_lib import EspeakLibrary
+from voice_agent.speech_out.normalize import speakable
+from voice_agent.workers import ModelWorker
 
 
 class Voices(Protocol):

@@ -2,7 +2,7 @@
 
 Phone numbers keep their grouping with commas for pauses, acronyms are spelled letter
 by letter (unless people say them as words), web addresses are read with the
-language's word for "dot". Fact detection is shared with ``voice_agent.textfacts``,
+language's word for "dot". Fact detection is shared with ``voice_agent.language.textfacts``,
 so what the grounding check calls a phone is exactly what is read as one.
 """
 
@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ..languages import normalize_code
-from ..textfacts import FactSpan, find_fact_spans, to_ascii_digits
+from voice_agent.language.languages import normalize_code
+from voice_agent.language.textfacts import FactSpan, find_fact_spans, to_ascii_digits
 
 # Acronyms Portuguese speakers say as words; every other acronym is spelled.
 SPOKEN_AS_WORDS: frozenset[str] = frozenset(

@@ -23,16 +23,16 @@ import numpy as np
 from aiortc import RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from .. import events as ev
-from ..audio import STT_RATE, DecodedAudio, resample_int16
-from ..bus import EventBus
-from ..engine import Engine, Session, TurnInput
-from ..errors import ServiceError
-from ..languages import UnsupportedLanguage, normalize_code
-from ..vad import StreamingVad
-from .echo import echo_likelihood
-from .recorder import UtteranceRecorder
-from .track import RATE, ReplyTrack
+from voice_agent import events as ev
+from voice_agent.conversation.bus import EventBus
+from voice_agent.conversation.engine import Engine, Session, TurnInput
+from voice_agent.errors import ServiceError
+from voice_agent.language.languages import UnsupportedLanguage, normalize_code
+from voice_agent.speech_in.audio import STT_RATE, DecodedAudio, resample_int16
+from voice_agent.speech_in.vad import StreamingVad
+from voice_agent.transports.rtc.echo import echo_likelihood
+from voice_agent.transports.rtc.recorder import UtteranceRecorder
+from voice_agent.transports.rtc.track import RATE, ReplyTrack
 
 log = logging.getLogger(__name__)
 

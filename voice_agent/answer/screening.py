@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .refusal_cues import InjectionCues
+from voice_agent.answer.refusal_cues import InjectionCues
 
 SMALLTALK_MIN = 0.9  # cosine to a small-talk exemplar needed to treat a turn as small talk
 

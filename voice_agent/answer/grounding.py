@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .lid import LanguageIdentifier, strip_facts
-from .textfacts import extract_facts
+from voice_agent.language.lid import LanguageIdentifier, strip_facts
+from voice_agent.language.textfacts import extract_facts
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import STT_RATE
-from .config import VadSettings
+from voice_agent.config import VadSettings
+from voice_agent.speech_in.audio import STT_RATE
 
 WINDOW = 512  # samples at 16 kHz (32 ms), what Silero expects
 CONTEXT = 64

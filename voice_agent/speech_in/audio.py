@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .errors import BadInput
+from voice_agent.errors import BadInput
 
 STT_RATE = 16_000
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .answer import decide
-from .ask import ask
-from .config import RetrievalSettings
-from .engine import Engine, TurnInput
-from .errors import BadInput
-from .languages import CODES
-from .retrieval import RetrievalResult
+from voice_agent.answer.answerer import decide
+from voice_agent.answer.retrieval import RetrievalResult
+from voice_agent.config import RetrievalSettings
+from voice_agent.conversation.ask import ask
+from voice_agent.conversation.engine import Engine, TurnInput
+from voice_agent.errors import BadInput
+from voice_agent.language.languages import CODES
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import yaml
 
-from .config import RetrievalSettings
-from .faq import FaqEntry
-from .grounding import check
-from .languages import BY_CODE
-from .lid import LanguageIdentifier
-from .llm import ReplyGenerator
-from .retrieval import RetrievalResult
-from .tts.normalize import split_sentences
+from voice_agent.answer.grounding import check
+from voice_agent.answer.llm import ReplyGenerator
+from voice_agent.answer.retrieval import RetrievalResult
+from voice_agent.config import RetrievalSettings
+from voice_agent.content.faq import FaqEntry
+from voice_agent.language.languages import BY_CODE
+from voice_agent.language.lid import LanguageIdentifier
+from voice_agent.speech_out.normalize import split_sentences
 
 
 @dataclass(frozen=True, slots=True)

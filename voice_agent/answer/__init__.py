@@ -1,0 +1,1 @@
+"""Answer: retrieval, screening, the decision, grounded sentences, evaluation."""

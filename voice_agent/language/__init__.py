@@ -1,0 +1,1 @@
+"""Language: the supported languages, language identification, facts in a text."""

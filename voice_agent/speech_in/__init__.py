@@ -1,0 +1,1 @@
+"""Speech in: decoding audio, voice activity detection, speech-to-text."""

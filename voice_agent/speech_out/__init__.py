@@ -1,0 +1,1 @@
+"""Speech out: spoken forms of text, voices (Piper, espeak-ng), synthesis."""

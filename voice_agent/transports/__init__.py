@@ -1,0 +1,1 @@
+"""Transports: the HTTP server and WebRTC sessions that carry a conversation."""
