@@ -124,6 +124,24 @@ class ContentSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffSettings:
+    """Talking to a person: when staff answer, and what the citizen is told otherwise."""
+
+    # Staff are "on duty" only while someone is signed in to the console AND it is within these
+    # hours (local time in `timezone`). Days: 0 = Monday ... 6 = Sunday.
+    opening_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    opening_time: str = "09:00"
+    closing_time: str = "18:00"
+    timezone: str = "Europe/Lisbon"
+    expire_after_s: float = 900.0  # a waiting hand-off nobody accepts expires after this
+    misses_before_handoff: int = 2  # no answer this many times in a row -> offer a person
+    # Said when nobody is on duty (no promise of a person). Migrant Support Line (AIMA); its
+    # line serves 14 languages and others through a telephone translation service.
+    helpline: str = "808 257 257"
+    helpline_mobile: str = "+351 218 106 191"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     root: Path = field(default_factory=Path.cwd)
     models_dir: Path = Path("models")
@@ -139,6 +157,7 @@ class Settings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     content: ContentSettings = field(default_factory=ContentSettings)
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
 
     def path(self, p: Path | str) -> Path:
         """Resolve a setting path against the project root."""
