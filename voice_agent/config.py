@@ -76,7 +76,8 @@ class RetrievalSettings:
 class LimitSettings:
     max_text_chars: int = 2000
     max_audio_seconds: float = 30.0
-    max_upload_bytes: int = 50 * 1024 * 1024
+    max_request_bytes: int = 1_048_576  # any HTTP request body; larger ones get 413
+    max_upload_bytes: int = 5_000_000  # the content team's file import (/api/faq/import)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,8 @@ class ServerSettings:
     max_active_sessions: int = 0
     session_idle_seconds: float = 120.0
     offers_per_second: float = 2.0  # per client address
+    asks_per_second: float = 1.0  # /api/ask and /api/handoff, per client address
+    ask_burst: int = 10
     offer_burst: int = 10
     max_concurrent_asks: int = 4  # HTTP /api/ask turns at once
     # False: no pipelining at all, the benchmark's baseline: transcription starts only at the

@@ -26,6 +26,7 @@ from voice_agent.conversation.ask import ask
 from voice_agent.conversation.engine import Engine, TurnInput
 from voice_agent.errors import BadInput, ServiceError
 from voice_agent.language.languages import LANGUAGES, UnsupportedLanguage
+from voice_agent.transports import http_guard
 from voice_agent.transports.rtc.manager import RateLimited, SessionManager, restrict_ice_addresses
 
 WEB = Path(__file__).resolve().parents[2] / "web_client"
@@ -81,7 +82,12 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
         await services.sessions.close_all()
         services.engine.close()
 
-    app = FastAPI(title="voice-agent", version="0.1.0", lifespan=lifespan)
+    # No /docs or /redoc: FastAPI's pages load their scripts from a CDN (outbound traffic);
+    # the schema itself is at /openapi.json.
+    app = FastAPI(
+        title="voice-agent", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    http_guard.install(app, settings.server, settings.limits)
 
     def services(request: Request) -> Services:
         return request.app.state.services  # type: ignore[no-any-return]
