@@ -11,15 +11,23 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from voice_agent.config import ConfigError, Settings, load_settings
-from voice_agent.errors import BadInput, ServiceError
+from voice_agent.config import ConfigError, Settings, find_home, load_settings
+from voice_agent.errors import BadInput, ModelMissing, ServiceError
 from voice_agent.language.languages import BY_CODE, CODES, UnsupportedLanguage, normalize_code
 from voice_agent.speech_in.audio import decode_audio, write_wav
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="voice-agent", description=__doc__)
-    p.add_argument("--config", type=Path, help="TOML settings file (default: ./voice-agent.toml)")
+    p.add_argument(
+        "--home",
+        type=Path,
+        help="folder with models/, faq_db/, var/ (default: $VOICE_AGENT_HOME, the current "
+        "folder if it holds them, else where `make` installed them)",
+    )
+    p.add_argument(
+        "--config", type=Path, help="TOML settings file (default: HOME/voice-agent.toml)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="run the HTTP service")
@@ -78,7 +86,7 @@ def _lang(code: str | None) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config, find_home(args.home))
         handler = COMMANDS[args.command]
         return handler(settings, args)
     except (ServiceError, ConfigError, UnsupportedLanguage) as exc:
@@ -102,9 +110,24 @@ def _run(coro_fn: Callable[[], Awaitable[int]]) -> int:
 
 
 # --- commands -----------------------------------------------------------------------------
+def check_models(settings: Settings) -> None:
+    """Before serving: every installed model file is there, whole (else the one-line fix)."""
+    from voice_agent import models
+
+    installed = models.read_manifest(settings.models_path)
+    if not installed:
+        raise ModelMissing(
+            f"no models installed in {settings.models_path} (home: {settings.root}); "
+            f"{models.FIX}, or point --home / VOICE_AGENT_HOME at the folder that has them"
+        )
+    for e in installed:
+        models.check_file(settings.models_path / e.file, e.size, what=e.kind)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from voice_agent.transports.server import serve
 
+    check_models(settings)
     serve(settings, host=args.host or settings.server.host, port=args.port or settings.server.port)
     return 0
 

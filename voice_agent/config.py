@@ -200,9 +200,34 @@ def _merge(obj: Any, data: dict[str, Any], where: str) -> Any:
     return replace(obj, **changes)
 
 
+def _looks_like_home(d: Path) -> bool:
+    return (
+        (d / "voice-agent.toml").is_file()
+        or (d / "models" / "manifest.json").is_file()
+        or (d / "faq_db" / "entries").is_dir()
+    )
+
+
+def find_home(explicit: Path | None = None) -> Path:
+    """The folder that holds models/, faq_db/, var/ and voice-agent.toml. In order: the one
+    given (`--home`), $VOICE_AGENT_HOME, the current folder if it is one, else the checkout
+    `make` installed into (the folder above this package), else the current folder."""
+    env = os.environ.get("VOICE_AGENT_HOME") or os.environ.get("VOICE_AGENT_ROOT")
+    if explicit is not None or env:
+        home = Path(explicit or env or ".").expanduser().resolve()
+        if not home.is_dir():
+            raise ConfigError(f"the home folder {home} does not exist")
+        return home
+    cwd = Path.cwd().resolve()
+    if _looks_like_home(cwd):
+        return cwd
+    installed = Path(__file__).resolve().parents[1]
+    return installed if _looks_like_home(installed) else cwd
+
+
 def load_settings(config_file: Path | None = None, root: Path | None = None) -> Settings:
-    """Embedded defaults, then `voice-agent.toml` in the root (or the given file), then env."""
-    root = (root or Path(os.environ.get("VOICE_AGENT_ROOT", Path.cwd()))).resolve()
+    """Embedded defaults, then `voice-agent.toml` in the home folder (or the given file)."""
+    root = root.resolve() if root is not None else find_home()
     settings = Settings(root=root)
     path = config_file or Path(os.environ.get("VOICE_AGENT_CONFIG", root / "voice-agent.toml"))
     if path.exists():
