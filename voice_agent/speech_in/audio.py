@@ -69,6 +69,9 @@ def decode_audio(data: bytes | Path, *, max_seconds: float) -> DecodedAudio:
     if truncated or len(samples) > limit:
         truncated = True
         samples = samples[:limit]
+    # Float WAVs can carry NaN / Inf or values far outside [-1, 1]: silence and clip them here,
+    # once, so no model downstream ever sees them.
+    samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
     return DecodedAudio(np.clip(samples, -1.0, 1.0), source_seconds, truncated)
 
 
