@@ -39,7 +39,9 @@ def seed_embedding_cache(db: Path) -> None:
 
 
 @pytest.mark.skipif(not E5.exists(), reason="e5 model not installed (voice-agent models install)")
-async def test_a_published_change_is_what_the_next_question_gets_on_e5(tmp_path: Path, faq_dir: Path) -> None:
+async def test_a_published_change_is_what_the_next_question_gets_on_e5(
+    tmp_path: Path, faq_dir: Path
+) -> None:
     settings = replace(make_settings(tmp_path, faq_dir), models_dir=ROOT / "models")
     seed_embedding_cache(settings.db_path)
     engine = Engine.create(settings)
