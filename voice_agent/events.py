@@ -69,7 +69,7 @@ class Decided(Event):
     AUDIENCE = "bus"
     text: str
     language: str
-    kind: str
+    kind: str  # faq, no_answer, off_topic, didnt_hear, greeting, ..., human; staff: left to staff
     faq_id: str | None
     confidence: float
     best_entry: str | None

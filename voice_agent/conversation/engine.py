@@ -230,7 +230,19 @@ class Engine:
         session.language = lang = heard.language
         line: Line = session.handoff or HandoffLine(NoDesk(), "", self.settings.handoff)
         if heard.decision is None and line.staff_holds:
-            yield ev.TurnEnded(turn_id=turn_id, t=now())  # a person holds the conversation
+            # A person holds the conversation: the question is for them, not answered here.
+            yield ev.Decided(
+                turn_id=turn_id,
+                t=now(),
+                text=heard.transcript,
+                language=lang,
+                kind="staff",
+                faq_id=None,
+                confidence=0.0,
+                best_entry=None,
+                best_score=None,
+            )
+            yield ev.TurnEnded(turn_id=turn_id, t=now())
             return
         decision = heard.decision
         if decision is None:
