@@ -26,6 +26,7 @@ from voice_agent.conversation.handoff import (
 from voice_agent.conversation.wire import fields_of, to_wire
 from voice_agent.speech_in.vad import StreamingVad
 from voice_agent.speech_out.engines import SpeechAudio, Synthesizer
+from voice_agent.transports.rtc.manager import SessionManager
 
 CHUNK_S = 0.02
 SPEECH, COUGH, QUIET = 0.5, 0.3, 0.0  # amplitudes: confident speech, a noise, silence
@@ -239,9 +240,13 @@ class Citizen:
         return value
 
     async def reply_done(self, n: int = 1) -> dict[str, Any]:
-        """The n-th reply_end (the reply's whole text has been produced)."""
-        ends = await self.until(lambda: len(self.out.of("reply_end")) >= n and self.out.of("reply_end"))
-        return ends[n - 1]  # type: ignore[no-any-return]
+        """The n-th reply that was produced to its end (cancelled ones are not counted)."""
+
+        def done() -> list[dict[str, Any]]:
+            ends = [m for m in self.out.of("reply_end") if not m["cancelled"]]
+            return ends if len(ends) >= n else []
+
+        return (await self.until(done))[n - 1]  # type: ignore[no-any-return]
 
 
 async def build(
@@ -251,6 +256,7 @@ async def build(
     desk: FakeDesk | None = None,
     slow: bool = True,
     settings: Callable[[Engine], None] | None = None,
+    keep_for: str | None = None,
 ) -> tuple[Engine, Conversation, Output, Citizen, LoudIsSpeech]:
     faq = tmp / "faq"
     (faq / "entries").mkdir(parents=True, exist_ok=True)
@@ -265,7 +271,13 @@ async def build(
     out = Output()
     model = LoudIsSpeech()
     vad = StreamingVad(model, engine.settings.vad)  # type: ignore[arg-type]
-    conv = Conversation("s1", engine, out, language="en", desk=desk, vad=vad, clock=clock)
+    keep = None
+    if keep_for is not None:  # utterances kept the way the WebRTC sessions keep them
+        manager = SessionManager(engine, engine.settings.server, engine.bus)
+        keep = manager.utterance_keeper(keep_for)
+    conv = Conversation(
+        "s1", engine, out, language="en", desk=desk, vad=vad, clock=clock, keep_utterance=keep
+    )
     out.conversation = conv
     conv.activate()
     return engine, conv, out, Citizen(conv, out, clock), model

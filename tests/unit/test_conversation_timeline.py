@@ -89,7 +89,7 @@ async def test_speaking_over_the_reply_cancels_it_and_the_new_question_is_answer
     assert not out.playing  # nothing of the first reply is left to play
     played = out.played_s[first]
     await citizen.quiet(0.7)
-    await citizen.reply_done(3)
+    await citizen.reply_done(2)
     second = out.of("reply")[-1]["turn_id"]
     assert second != first and out.of("reply")[-1]["faq_id"] == "sns24-line"
     await citizen.quiet(1.0)
@@ -125,7 +125,7 @@ async def test_a_cancelled_reply_never_plays_under_the_next_one_without_streamin
     citizen.type({"type": "interrupt"})  # the stop button, before the reply is complete
     voices.block_after = None  # type: ignore[attr-defined]
     citizen.type({"type": "text", "text": "What is the SNS 24 health line number?"})
-    await citizen.reply_done(2)
+    await citizen.reply_done(1)
     await citizen.quiet(10.0)
     second = out.of("reply")[-1]["turn_id"]
     assert set(out.played_s) == {second}  # the first reply's held audio is gone

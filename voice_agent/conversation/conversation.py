@@ -98,6 +98,7 @@ class Conversation:
         self.last_activity = clock()
         self._keep = keep_utterance
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._saving: set[asyncio.Task[Any]] = set()  # utterances being kept: never cut short
         self._answers: OrderedDict[str, str | None] = OrderedDict()  # turn id -> faq id
         self._last_question: str | None = None
         self.desk.attach(session_id, self)
@@ -123,6 +124,7 @@ class Conversation:
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        self._saving.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("session %s: task failed", self.id, exc_info=task.exception())
             self._error("internal", "internal error")
@@ -130,6 +132,7 @@ class Conversation:
     # --- admission --------------------------------------------------------------------------
     def activate(self) -> None:
         self.active = True
+        self.last_activity = self.clock()  # time spent queued is not idle time
         lang = self.session.language
         self.emit(
             ev.SessionStarted(turn_id=None, t=self.clock(), session_id=self.id, language=lang)
@@ -177,7 +180,7 @@ class Conversation:
 
     def speech_ended(self, utterance: np.ndarray) -> None:
         if self._keep is not None:
-            self._spawn(self._keep(utterance))
+            self._saving.add(self._spawn(self._keep(utterance)))
         prepared, self.prepared = self.prepared, None
         if prepared is None:
             self._start(TurnInput(audio=_audio(utterance), segmented=True))
@@ -415,7 +418,7 @@ class Conversation:
             self._state("idle")
         self.emit(ev.SessionClosed(turn_id=None, t=self.clock(), reason=reason))
         self.desk.detach(self.id)
-        for task in list(self._tasks):
+        for task in self._tasks - self._saving:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 

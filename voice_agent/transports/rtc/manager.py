@@ -22,6 +22,7 @@ from aiortc.jitterbuffer import JitterBuffer
 
 from voice_agent.config import ServerSettings
 from voice_agent.conversation.bus import EventBus
+from voice_agent.conversation.conversation import KeepUtterance
 from voice_agent.conversation.engine import Engine
 from voice_agent.conversation.handoff import HandoffDesk, NoDesk
 from voice_agent.errors import BadInput, ServiceError
@@ -97,6 +98,13 @@ class SessionManager:
             else None
         )
 
+    def utterance_keeper(self, session_id: str) -> KeepUtterance | None:
+        """Where a session's utterances go: WAV files, only if the operator keeps audio."""
+        recorder = self.recorder
+        if recorder is None:
+            return None
+        return lambda audio: asyncio.to_thread(recorder.save, session_id, audio)
+
     # --- admission ----------------------------------------------------------------------------
     def _rate_limit(self, client: str) -> None:
         now = self.clock()
@@ -133,6 +141,8 @@ class SessionManager:
 
     def _closed(self, session: VoiceSession) -> None:
         self.sessions.pop(session.id, None)
+        if self.recorder is not None:
+            self.recorder.forget(session.id)
         self.peer_connections.discard(session.pc)
         if session in self.queue:
             self.queue.remove(session)
@@ -155,12 +165,6 @@ class SessionManager:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         self.peer_connections.add(pc)
         session_id = uuid.uuid4().hex[:16]
-        recorder = self.recorder
-        keep = (
-            (lambda audio: asyncio.to_thread(recorder.save, session_id, audio))
-            if recorder is not None
-            else None
-        )
         session = VoiceSession(
             session_id,
             self.engine,
@@ -169,7 +173,7 @@ class SessionManager:
             self._closed,
             desk=self.desk,
             clock=self.clock,
-            keep_utterance=keep,
+            keep_utterance=self.utterance_keeper(session_id),
         )
         pc.on("datachannel", session.attach_channel)
 
