@@ -80,6 +80,7 @@ class Conversation:
         vad: SpeechDetector | None = None,
         clock: Callable[[], float] = time.monotonic,
         keep_utterance: KeepUtterance | None = None,
+        speak: bool = True,
     ) -> None:
         self.id = session_id
         self.engine = engine
@@ -89,8 +90,9 @@ class Conversation:
         self.desk: HandoffDesk = desk or NoDesk()
         self.line = HandoffLine(self.desk, session_id, self.settings.handoff)
         self.session = Session(language=language, handoff=self.line)
-        vad = vad or StreamingVad(engine.vad_model(), self.settings.vad)
-        self.hearing = Hearing(vad, self.settings, sink, self, engine.vad_worker.run, clock)
+        self._vad = vad
+        self._hearing: Hearing | None = None  # made when audio first arrives
+        self._speak = speak
         self.turn: Turn | None = None  # the turn the citizen sees or hears
         self.prepared: tuple[Turn, Session, DeferredLine] | None = None
         self.active = False  # False while queued behind other sessions
@@ -143,9 +145,18 @@ class Conversation:
         self._state("queued", position)
 
     @property
+    def hearing(self) -> Hearing:
+        if self._hearing is None:
+            vad = self._vad or StreamingVad(self.engine.vad_model(), self.settings.vad)
+            run = self.engine.vad_worker.run
+            self._hearing = Hearing(vad, self.settings, self.sink, self, run, self.clock)
+        return self._hearing
+
+    @property
     def busy(self) -> bool:
         """Someone is speaking or a reply is on its way: not idle."""
-        return self.turn is not None or self.sink.playing or self.hearing.speaking
+        speaking = self._hearing is not None and self._hearing.speaking
+        return self.turn is not None or self.sink.playing or speaking
 
     def idle_seconds(self) -> float:
         return 0.0 if self.busy else self.clock() - self.last_activity
@@ -221,7 +232,8 @@ class Conversation:
         turn, self.turn = self.turn, None
         if turn is None or not turn.cancel(self.sink):
             return
-        self.hearing.release()
+        if self._hearing is not None:
+            self._hearing.release()
         text = join_sentences(turn.said)
         self.emit(
             ev.ReplyEnded(turn_id=turn.id, t=self.clock(), text=text, cancelled=True, reason=reason)
@@ -230,7 +242,7 @@ class Conversation:
 
     async def _run(self, turn: Turn, inp: TurnInput, session: Session) -> None:
         try:
-            async for e in self.engine.turn(inp, session, turn_id=turn.id):
+            async for e in self.engine.turn(inp, session, speak=self._speak, turn_id=turn.id):
                 self._event(turn, e)
         except ServiceError as exc:
             self._event(
@@ -351,7 +363,8 @@ class Conversation:
         """Forget the person: their turn, what they said, their hand-off."""
         self._drop_prepared()
         self._stop("reset")
-        self.hearing.reset()
+        if self._hearing is not None:
+            self._hearing.reset()
         if self.line.status is not None and self.line.status.state in (
             HandoffState.WAITING,
             HandoffState.ACCEPTED,
