@@ -25,8 +25,7 @@ async def test_sigterm_with_sessions_open_tells_everyone_and_exits_promptly(
         await citizens[0].wait_for(lambda m: m.get("type") == "sentence")  # mid-reply
         start = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        while proc.poll() is None and time.monotonic() - start < 20:
-            await asyncio.sleep(0.02)
+        await asyncio.to_thread(proc.wait, 20)
         took = time.monotonic() - start
         print(f"exit after SIGTERM: {took:.2f} s")
         for c in citizens:
