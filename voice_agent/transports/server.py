@@ -56,8 +56,10 @@ class HandoffRequest(BaseModel):
 class Services:
     """What the routes share; built in the app's lifespan, never a module global."""
 
-    def __init__(self, settings: Settings, desk: HandoffDesk | None = None) -> None:
-        self.engine = Engine.create(settings)
+    def __init__(
+        self, settings: Settings, engine: Engine | None = None, desk: HandoffDesk | None = None
+    ) -> None:
+        self.engine = engine or Engine.create(settings)
         self.bus = self.engine.bus
         self.sessions = SessionManager(self.engine, settings.server, self.bus, desk=desk)
         self.texts = TextSessions(self.engine, desk)
