@@ -236,18 +236,27 @@ class Conversation:
             self._hearing.release()
         text = join_sentences(turn.said)
         self.emit(
-            ev.ReplyEnded(turn_id=turn.id, t=self.clock(), text=text, cancelled=True, reason=reason)
+            ev.ReplyEnded(
+                turn_id=turn.id, t=self._at(turn), text=text, cancelled=True, reason=reason
+            )
         )
-        self.emit(turn.metrics(self.clock()))
+        self.emit(turn.metrics(self.clock(), self._at(turn)))
+
+    def _at(self, turn: Turn) -> float:
+        """Seconds since the turn started: the `t` of every message a turn produces."""
+        return self.clock() - turn.started_at
 
     async def _run(self, turn: Turn, inp: TurnInput, session: Session) -> None:
+        turn.started_at = self.clock()
         try:
             async for e in self.engine.turn(inp, session, speak=self._speak, turn_id=turn.id):
                 self._event(turn, e)
         except ServiceError as exc:
             self._event(
                 turn,
-                ev.ErrorEvent(turn_id=turn.id, t=0.0, code=exc.code, message=exc.message),
+                ev.ErrorEvent(
+                    turn_id=turn.id, t=self._at(turn), code=exc.code, message=exc.message
+                ),
             )
         self._produced(turn)
 
@@ -293,7 +302,7 @@ class Conversation:
         self.sink.play(turn.id, pcm, rate)
         turn.queued_s += len(pcm) / rate
         self.emit(
-            ev.Visemes(turn_id=turn.id, t=self.clock(), items=visemes, duration=len(pcm) / rate)
+            ev.Visemes(turn_id=turn.id, t=self._at(turn), items=visemes, duration=len(pcm) / rate)
         )
 
     def _produced(self, turn: Turn) -> None:
@@ -313,7 +322,7 @@ class Conversation:
 
     def _finish(self, turn: Turn) -> None:
         turn.state = TurnState.DONE
-        self.emit(turn.metrics(self.clock()))
+        self.emit(turn.metrics(self.clock(), self._at(turn)))
         if self.turn is turn:
             self.turn = None
             self._state("listening")

@@ -37,6 +37,7 @@ class Turn:
     id: str
     state: TurnState
     asked_at: float | None = None  # clock time the question was complete (None: still preparing)
+    started_at: float = 0.0  # clock time its task started (`t` of its messages counts from it)
     task: asyncio.Task[Any] | None = None
     held: list[ev.Event] = field(default_factory=list)  # events held back while preparing
     # reply audio held back until the reply is complete (no streaming): (pcm, rate, visemes)
@@ -67,7 +68,7 @@ class Turn:
         """Remember when each stage finished (first occurrence), for the metrics."""
         self.marks.setdefault(type(event).__name__, event.t)
 
-    def metrics(self, now: float) -> ev.TurnMetrics:
+    def metrics(self, now: float, t: float) -> ev.TurnMetrics:
         m = self.marks
 
         def ms(a: float | None, b: float | None) -> float | None:
@@ -78,7 +79,7 @@ class Turn:
         decided = m.get("Decided")
         return ev.TurnMetrics(
             turn_id=self.id,
-            t=now,
+            t=t,
             stt_ms=ms(0.0, heard),
             lid_ms=ms(heard, chosen) if heard is not None else None,
             retrieval_ms=ms(chosen if chosen is not None else 0.0, decided),
