@@ -298,6 +298,7 @@ class Conversation:
     ) -> None:
         if turn.first_audio_at is None:
             turn.first_audio_at = self.clock()
+        if not self.sink.playing:  # the first audio, or more after a gap
             self._state("speaking")
         self.sink.play(turn.id, pcm, rate)
         turn.queued_s += len(pcm) / rate

@@ -232,16 +232,9 @@ class Engine:
         if heard.decision is None and line.staff_holds:
             # A person holds the conversation: the question is for them, not answered here.
             yield ev.Decided(
-                turn_id=turn_id,
-                t=now(),
-                text=heard.transcript,
-                language=lang,
-                kind="staff",
-                faq_id=None,
-                confidence=0.0,
-                best_entry=None,
-                best_score=None,
-            )
+                turn_id=turn_id, t=now(), text=heard.transcript, language=lang, kind="staff",
+                faq_id=None, confidence=0.0, best_entry=None, best_score=None,
+            )  # fmt: skip
             yield ev.TurnEnded(turn_id=turn_id, t=now())
             return
         decision = heard.decision
@@ -250,19 +243,12 @@ class Engine:
             yield replace(decided, turn_id=turn_id, t=now())
         status = await line.consider(decision.kind, lang, heard.transcript or None)
         if status is not None:
-            words = handoff_words(status, self.answerer.messages, self.settings.handoff, lang)
+            messages, hs = self.answerer.messages, self.settings.handoff
+            yield handoff_event(status, messages, hs, lang, turn_id=turn_id, t=now())
+            words = handoff_words(status, messages, hs, lang)
             if decision.kind == "no_answer":  # not asked for: say why a person is offered
-                words = f"{self.answerer.messages.get('handoff_after_misses', lang)} {words}"
-            yield handoff_event(
-                status,
-                self.answerer.messages,
-                self.settings.handoff,
-                lang,
-                turn_id=turn_id,
-                t=now(),
-            )
-            say = Say(words, lang, handoff=True)
-            replies = self._said(say, now, turn_id)
+                words = f"{messages.get('handoff_after_misses', lang)} {words}"
+            replies = self._said(Say(words, lang, handoff=True), now, turn_id)
         else:
             if decision.kind == "faq" and decision.entry is not None:
                 session.context = AnswerContext(
