@@ -189,3 +189,17 @@ async def test_staff_leaving_or_the_wait_expiring_is_said(tmp_path: Path) -> Non
     assert "808 257 257" in out.of("sentence")[-1]["text"]
     await conv.close()
     engine.close()
+
+
+async def test_a_privacy_reset_leaves_the_queue_and_starts_afresh(tmp_path: Path) -> None:
+    desk = FakeDesk()
+    engine, conv, out, citizen, _ = await build(tmp_path, desk=desk)
+    citizen.type({"type": "handoff"})
+    await citizen.reply_done()
+    citizen.type({"type": "reset"})
+    assert desk.detached == ["s1"] and "s1" in desk.listeners  # the person left; still listened
+    citizen.type({"type": "handoff"})  # the next person asks again: a new request
+    await citizen.reply_done(2)
+    assert len(desk.requests) == 2
+    await conv.close()
+    engine.close()
