@@ -201,7 +201,7 @@ class Conversation:
         turn.state, turn.asked_at = TurnState.RUNNING, self.clock()
         session.handoff = self.line
         self.session = session  # what the prepared turn learnt (language, context) is kept
-        line.complete.set()
+        line.promote()
         self._begin(turn)
         for e in turn.held:
             self._forward(turn, e)

@@ -38,22 +38,27 @@ class HandoffLine:
     def waiting(self) -> bool:
         return self.status is not None and self.status.state == HandoffState.WAITING
 
+    def would_ask(self, kind: str) -> bool:
+        """Would a decision of this kind ask for a person now?"""
+        if kind == "no_answer":
+            return self.misses + 1 >= self.settings.misses_before_handoff
+        return kind == "human"
+
+    def note(self, kind: str) -> None:
+        """Count misses in a row (an answer from the FAQ ends a run)."""
+        if kind == "no_answer":
+            self.misses += 1
+        elif kind == "faq":
+            self.misses = 0
+
     async def consider(
         self, kind: str, language: str, question: str | None
     ) -> HandoffStatus | None:
         """After a decision: the hand-off it leads to (None: answer as usual)."""
-        if kind == "human":
-            reason = "asked"
-        elif kind == "no_answer":
-            self.misses += 1
-            if self.misses < self.settings.misses_before_handoff:
-                return None
-            reason = "misses"
-        else:
-            if kind == "faq":
-                self.misses = 0
+        if not self.would_ask(kind):
+            self.note(kind)
             return None
-        return self.request(language, reason, question)
+        return self.request(language, "asked" if kind == "human" else "misses", question)
 
     def request(self, language: str, reason: str, question: str | None) -> HandoffStatus:
         """Ask the desk (once: while waiting or accepted, the current status is the answer)."""
@@ -80,12 +85,14 @@ class HandoffLine:
 
 
 class DeferredLine:
-    """A prepared turn's view of the line (run during a pause, maybe dropped): it may not ask
-    for a person until `complete` says the question was really over."""
+    """A prepared turn's view of the line (run during a pause, maybe dropped): it answers as
+    usual at once, but may not ask for a person, nor count a miss, until `promote` says the
+    question was really over; a turn that would ask waits for that."""
 
     def __init__(self, line: HandoffLine) -> None:
         self._line = line
-        self.complete = asyncio.Event()
+        self._complete = asyncio.Event()
+        self._noted: str | None = None
 
     @property
     def staff_holds(self) -> bool:
@@ -94,8 +101,18 @@ class DeferredLine:
     async def consider(
         self, kind: str, language: str, question: str | None
     ) -> HandoffStatus | None:
-        await self.complete.wait()
-        return await self._line.consider(kind, language, question)
+        if self._complete.is_set() or self._line.would_ask(kind):
+            await self._complete.wait()
+            return await self._line.consider(kind, language, question)
+        self._noted = kind  # counted if the turn is kept
+        return None
+
+    def promote(self) -> None:
+        """The question was complete: what this turn decided counts."""
+        self._complete.set()
+        if self._noted is not None:
+            self._line.note(self._noted)
+            self._noted = None
 
 
 class Line(Protocol):
