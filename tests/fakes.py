@@ -10,6 +10,7 @@ import numpy as np
 
 from voice_agent.answer.answerer import Answerer, Messages
 from voice_agent.answer.retrieval import Retriever
+from voice_agent.answer.screening import EMBEDDING_DIM
 from voice_agent.config import RetrievalSettings, Settings
 from voice_agent.content.faq import FaqStore
 from voice_agent.conversation.engine import DATA, Components, Engine, default_screener
@@ -28,10 +29,10 @@ class HashEmbedder:
         return self.embed(texts)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), 384), np.float32)
+        out = np.zeros((len(texts), EMBEDDING_DIM), np.float32)
         for i, t in enumerate(texts):
             for w in "".join(c if c.isalnum() else " " for c in t.lower()).split():
-                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % 384] += 1.0
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % EMBEDDING_DIM] += 1.0
             n = np.linalg.norm(out[i])
             if n:
                 out[i] /= n

@@ -18,8 +18,9 @@ class SttSettings:
     model_dir: str = "whisper-base"  # relative to models_dir, or absolute (a CTranslate2 directory)
     compute_type: str = "int8"
     cpu_threads: int = 2
-    beam_size: int = 1
-    temperature: float = 0.0
+    beam_size: int = 1  # decoding is greedy (temperature 0, no fallback retries)
+    # A transcript is "not understood" (the citizen is asked to repeat) when Whisper thinks
+    # there is likely no speech and its decode is unsure, or its decode is very unsure.
     no_speech_threshold: float = 0.6
     min_avg_logprob: float = -1.2
     adaptive_window: bool = True  # encode only the question (+ padding), not a 30 s window

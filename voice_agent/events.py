@@ -1,19 +1,27 @@
 """The event vocabulary: every stream is bracketed started -> chunks -> ended.
 
-Each event is a frozen dataclass carrying the turn it belongs to and a timestamp (seconds on
-the engine's clock). `to_dict` serialises any event generically, so no field is ever dropped.
+Each event is a frozen dataclass carrying the turn it belongs to (`None`: the session, not a
+turn) and a timestamp `t` in seconds: since the turn started for the engine's turn events,
+on the conversation's clock for the conversation's own. `WIRE` names the message type an
+event is sent as, and `AUDIENCE` who gets it: "client" (the citizen's browser, and the bus),
+"bus" (observers only) or "internal" (never serialised: audio bytes, VAD brackets).
+`voice_agent.conversation.wire` serialises any of them generically, so no field is dropped.
+
+Messages the browser sends are `ClientMessage`s (no turn, no time), parsed in one place too.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
-    turn_id: str
+    WIRE: ClassVar[str] = ""
+    AUDIENCE: ClassVar[str] = "internal"
+
+    turn_id: str | None
     t: float
 
 
@@ -31,39 +39,68 @@ class SpeechEnded(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TranscriptFinal(Event):
+class Transcribed(Event):
+    """What the citizen said; `final: false` for the words up to a pause (they may change)."""
+
+    WIRE = "transcript"
+    AUDIENCE = "client"
     text: str
     language: str
     probability: float
+    final: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LanguageChosen(Event):
+    """The language of the turn (source: text / audio / prior / given / picked)."""
+
+    WIRE = "language"
+    AUDIENCE = "client"
     language: str
     probability: float
     source: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decided(Event):
+    """Retrieval + decision for a question (observers: the unanswered log, the console)."""
+
+    WIRE = "decision"
+    AUDIENCE = "bus"
+    text: str
+    language: str
+    kind: str  # faq, no_answer, off_topic, didnt_hear, greeting, ..., human; staff: left to staff
+    faq_id: str | None
+    confidence: float
+    best_entry: str | None
+    best_score: float | None
+    context_from: str | None = None  # the entry a follow-up was read with
+
+
 # --- reply ------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplyStarted(Event):
+    """A reply starts (an answer, a system message, or a staff member's words)."""
+
+    WIRE = "reply"
+    AUDIENCE = "client"
     language: str
     faq_id: str | None
     confidence: float
-    handoff: bool
+    handoff: bool  # the reply is about talking to a person (helpline shown)
     link: str | None = None
-    mode: str = "curated"  # curated | rephrased | message
+    mode: str = "curated"  # curated | rephrase | message
+    speaker: str = "assistant"  # assistant | staff (a staff member's message, spoken for them)
+    staff_name: str | None = None
+    context_from: str | None = None  # a follow-up: the entry the question was read with
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplyText(Event):
     """One sentence of the reply, in speaking order."""
 
-    text: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReplyEnded(Event):
+    WIRE = "sentence"
+    AUDIENCE = "client"
     text: str
 
 
@@ -84,30 +121,209 @@ class AudioChunk(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Visemes(Event):
+    """Mouth shapes for the audio just queued: [[seconds, viseme], ...] over `duration` s."""
+
+    WIRE = "visemes"
+    AUDIENCE = "client"
+    items: tuple[tuple[float, str], ...]
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AudioEnded(Event):
     pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyEnded(Event):
+    """The reply is over: all of it (`text`), or cancelled (`reason`) with what was said."""
+
+    WIRE = "reply_end"
+    AUDIENCE = "client"
+    text: str
+    cancelled: bool = False
+    reason: str | None = None  # barge-in | interrupted | new question | reset | closed | ...
 
 
 # --- lifecycle --------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TurnEnded(Event):
-    cancelled: bool = False
+    pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorEvent(Event):
+    """Something failed; the session goes on."""
+
+    WIRE = "error"
+    AUDIENCE = "client"
     code: str
     message: str
     retryable: bool = False
 
 
-def to_dict(event: Event) -> dict[str, Any]:
-    """Generic serialisation: every field, plus a type tag. Bytes are left out of JSON forms."""
-    out: dict[str, Any] = {"type": type(event).__name__}
-    for f in dataclasses.fields(event):
-        value = getattr(event, f.name)
-        if isinstance(value, bytes):
-            out[f.name + "_bytes"] = len(value)
-        else:
-            out[f.name] = value
-    return out
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionStarted(Event):
+    """The session is admitted (after any queue)."""
+
+    WIRE = "session"
+    AUDIENCE = "client"
+    session_id: str
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateChanged(Event):
+    """listening | thinking | speaking | queued | idle (position: place in the queue)."""
+
+    WIRE = "state"
+    AUDIENCE = "client"
+    state: str  # listening | thinking | speaking | queued | idle
+    position: int | None = None  # place in the admission queue while queued
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionClosed(Event):
+    """The server is closing the session (reason: idle | shutdown | ended)."""
+
+    WIRE = "closed"
+    AUDIENCE = "client"
+    reason: str  # idle | shutdown | ended
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnMetrics(Event):
+    """Per-stage latency of a finished turn, in ms (None: the stage did not run)."""
+
+    WIRE = "metrics"
+    AUDIENCE = "bus"
+    stt_ms: float | None
+    lid_ms: float | None
+    retrieval_ms: float | None
+    first_audio_ms: float | None  # end of the citizen's speech (or the question) -> first audio
+    total_ms: float | None
+    cancelled: bool
+
+
+# --- talking to a person ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandoffChanged(Event):
+    """The hand-off's state as the desk reported it (see conversation/handoff.py)."""
+
+    WIRE = "handoff"
+    AUDIENCE = "client"
+    handoff_id: str | None
+    state: str  # waiting | accepted | returned | closed | cancelled | expired | unavailable
+    on_duty: bool
+    position: int | None = None
+    staff_name: str | None = None
+    helpline: str | None = None  # given when nobody can come
+    helpline_mobile: str | None = None
+    hours: str | None = None  # the staff's opening hours, in the citizen's language
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaffViewing(Event):
+    """A staff member opened (or left) this conversation in the console."""
+
+    WIRE = "staff_viewing"
+    AUDIENCE = "client"
+    viewing: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedbackGiven(Event):
+    """The citizen rated the answer of `turn_id`."""
+
+    WIRE = "feedback"
+    AUDIENCE = "bus"
+    rating: str  # up | down
+    faq_id: str | None
+
+
+# --- browser -> server ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientMessage:
+    WIRE: ClassVar[str] = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AskText(ClientMessage):
+    """A typed question (cancels a reply in progress)."""
+
+    WIRE = "text"
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PickLanguage(ClientMessage):
+    """The language picked on the page."""
+
+    WIRE = "lang"
+    lang: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AskForPerson(ClientMessage):
+    """The "talk to a person" button."""
+
+    WIRE = "handoff"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelHandoff(ClientMessage):
+    """Cancel a waiting hand-off."""
+
+    WIRE = "handoff_cancel"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interrupt(ClientMessage):
+    """Stop the reply (the stop button)."""
+
+    WIRE = "interrupt"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reset(ClientMessage):
+    """Forget the conversation (privacy reset)."""
+
+    WIRE = "reset"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Feedback(ClientMessage):
+    """Thumbs up/down on the answer of that turn."""
+
+    WIRE = "feedback"
+    turn_id: str
+    rating: str  # up | down
+
+
+SERVER_EVENTS: tuple[type[Event], ...] = (
+    SessionStarted,
+    StateChanged,
+    Transcribed,
+    LanguageChosen,
+    ReplyStarted,
+    ReplyText,
+    Visemes,
+    ReplyEnded,
+    HandoffChanged,
+    StaffViewing,
+    ErrorEvent,
+    SessionClosed,
+    Decided,
+    TurnMetrics,
+    FeedbackGiven,
+)
+CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = (
+    AskText,
+    PickLanguage,
+    AskForPerson,
+    CancelHandoff,
+    Interrupt,
+    Reset,
+    Feedback,
+)

@@ -2,15 +2,14 @@
 
 export class ApiError extends Error {
   /**
-   * kind: "rate_limited" (retryAfter s) | "saturated" (queuePosition) | "http" | "network"
+   * kind: "rate_limited" (retryAfter s) | "http" | "network"
    */
-  constructor(kind, message, { status = 0, retryAfter = null, queuePosition = null } = {}) {
+  constructor(kind, message, { status = 0, retryAfter = null } = {}) {
     super(message);
     this.name = "ApiError";
     this.kind = kind;
     this.status = status;
     this.retryAfter = retryAfter;
-    this.queuePosition = queuePosition;
   }
 }
 
@@ -43,13 +42,6 @@ async function postJson(path, body, { signal } = {}) {
     const header = Number(response.headers.get("Retry-After"));
     const retryAfter = Number(data.retry_after ?? header) || 5;
     throw new ApiError("rate_limited", detail, { status: 429, retryAfter });
-  }
-  if (response.status === 503 && data.queue_position != null) {
-    throw new ApiError("saturated", detail, {
-      status: 503,
-      queuePosition: Number(data.queue_position),
-      retryAfter: Number(data.retry_after) || null,
-    });
   }
   throw new ApiError("http", detail, { status: response.status });
 }

@@ -5,6 +5,9 @@
 //
 // The page says which mode it is in with <body data-mode="kiosk|browser">; the instance is
 // exposed as `window.voiceApp` (tests inject server messages through `handleMessage`).
+// Server messages are those of docs/WIRE.md, one handler each in HANDLERS (reading only the
+// fields listed there: tests/unit/test_wire.py checks it). Other modules (the kiosk's hand-off
+// panel) use `voiceApp.onMessage(type, fn)` and `voiceApp.send(message)`.
 
 import { ApiError, ask, fetchLanguages, requestHandoff } from "./api.js";
 import { Avatar } from "./avatar.js";
@@ -26,9 +29,92 @@ const KIOSK_IDLE_SECONDS = 60;
 const IDLE_WARNING_SECONDS = 10; // shown before the reset when the idle time allows it
 const LANGUAGE_SWITCH_PROBABILITY = 0.75; // follow the spoken language above this
 const OPEN_TIMEOUT_MS = 6000; // data channel open, else typed questions go over HTTP
-const QUEUE_RETRY_SECONDS = 5;
 const SERVER_STATES = ["listening", "thinking", "speaking", "queued", "idle"];
 const BUSY_STATES = ["thinking", "speaking"];
+
+/**
+ * Server -> client messages (docs/WIRE.md), one handler per type. A handler reads only the
+ * fields the schema lists for its type (tests/unit/test_wire.py checks both ways).
+ */
+const HANDLERS = {
+  session(app, msg) {
+    app.sessionId = msg.session_id ?? app.sessionId;
+  },
+  state(app, msg) {
+    app.serverState = SERVER_STATES.includes(msg.state) ? msg.state : "idle";
+    if (app.serverState === "queued") {
+      app.view.showBanner("queue_position", { n: msg.position ?? "…" }, "info");
+    } else {
+      app.view.clearBanner("queue_position");
+      app._syncLanguage();
+    }
+    if (!BUSY_STATES.includes(app.serverState)) app.reply.finished();
+    app._serverSaidIdle = app.serverState === "idle";
+    if (!app.httpBusy) app.avatar.setState(app.serverState);
+  },
+  transcript(app, msg) {
+    if (!msg.text) return;
+    if (msg.final) app._newTurn();
+    app.view.setUserCaption(msg.text, {
+      lang: normalizeLanguage(msg.language),
+      interim: !msg.final,
+    });
+  },
+  language(app, msg) {
+    const code = normalizeLanguage(msg.language);
+    if (code && code !== app.lang && (msg.probability ?? 1) >= LANGUAGE_SWITCH_PROBABILITY) {
+      app.setLanguage(code, { send: false });
+    }
+  },
+  reply(app, msg) {
+    app.reply.start({
+      text: "",
+      link: msg.link,
+      lang: normalizeLanguage(msg.language) ?? app.lang,
+    });
+    // A staff member's words are marked as theirs (the hand-off panel styles them).
+    const caption = app.view.el["cap-assistant"];
+    if (caption) {
+      caption.dataset.speaker = msg.speaker === "staff" ? "staff" : "assistant";
+      if (msg.staff_name) caption.dataset.staffName = msg.staff_name;
+      else delete caption.dataset.staffName;
+    }
+    if (msg.faq_id) app.lastAnswer = msg.turn_id;
+    if (msg.handoff) app.view.showHuman({ notified: false });
+  },
+  sentence(app, msg) {
+    app.reply.sentence(msg.text);
+  },
+  visemes(app, msg) {
+    app.reply.visemes(msg.items, msg.duration);
+  },
+  reply_end(app, msg) {
+    app.reply.end({ text: msg.text ?? "", cancelled: Boolean(msg.cancelled) });
+  },
+  handoff(app, msg) {
+    // What the desk reported (the spoken reply says it too); the kiosk's hand-off panel
+    // renders it through onMessage("handoff", ...). Nobody on duty: the helpline panel.
+    app.handoff = msg;
+    app.doc.body.dataset.handoff = msg.state;
+    if (msg.state === "unavailable" || msg.state === "expired") {
+      app.view.showHuman({ notified: false });
+    }
+  },
+  staff_viewing(app, msg) {
+    app.doc.body.dataset.staffViewing = msg.viewing ? "yes" : "no";
+  },
+  error(app, msg) {
+    console.warn("server error:", msg.code, msg.message);
+    // A queued session refuses messages; the queue banner already says why.
+    if (app.serverState !== "queued") app.view.showBanner("error_generic", {}, "error");
+  },
+  closed(app, msg) {
+    // The server ends the session (idle, shutting down): the next tap connects again,
+    // without calling voice "unavailable".
+    console.info("session closed by the server:", msg.reason);
+    app._serverSaidIdle = true;
+  },
+};
 
 function waitOpen(session, timeoutMs) {
   if (session.open) return Promise.resolve(true);
@@ -61,6 +147,9 @@ export class App {
     this.languages = LANGUAGES;
 
     this.session = null;
+    this._listeners = new Map(); // onMessage(type, fn)
+    this.lastAnswer = null; // turn id of the last reply that answered (for feedback)
+    this.handoff = null; // the last "handoff" message
     this.connecting = null;
     this.sessionId = null;
     this.voice = "unknown"; // "ok" | "unavailable"
@@ -127,8 +216,7 @@ export class App {
   _syncLanguage() {
     const session = this.session;
     if (!session?.open || this.serverState === "queued" || session.lang === this.lang) return;
-    session.lang = this.lang;
-    session.send({ type: "lang", lang: this.lang });
+    if (this.send({ type: "lang", lang: this.lang })) session.lang = this.lang;
   }
 
   /** A language chosen on the page (grid button or select). */
@@ -231,9 +319,10 @@ export class App {
   }
 
   _connectFailed(err, withMic) {
-    // Saturated or rate limited: wait and retry; hands-free stays wanted so the microphone
-    // opens by itself once connected.
-    const retry = (seconds) => {
+    // Rate limited: wait and retry; hands-free stays wanted so the microphone opens by itself
+    // once connected. (A busy server does not refuse: it queues the session and says so.)
+    if (err instanceof ApiError && err.kind === "rate_limited") {
+      this.view.showBanner("rate_limited", { s: Math.ceil(err.retryAfter) }, "warn");
       this.waiting = true;
       this.win.clearTimeout(this._retryTimer);
       this._retryTimer = this.win.setTimeout(async () => {
@@ -242,14 +331,7 @@ export class App {
         await this.ensureSession({ withMic });
         this._applyMic();
         this._render();
-      }, seconds * 1000);
-    };
-    if (err instanceof ApiError && err.kind === "saturated") {
-      this.view.showBanner("queue_position", { n: err.queuePosition }, "info");
-      retry(err.retryAfter || QUEUE_RETRY_SECONDS);
-    } else if (err instanceof ApiError && err.kind === "rate_limited") {
-      this.view.showBanner("rate_limited", { s: Math.ceil(err.retryAfter) }, "warn");
-      retry(err.retryAfter);
+      }, err.retryAfter * 1000);
     } else {
       this._voiceUnavailable(err);
     }
@@ -338,7 +420,7 @@ export class App {
   }
 
   interrupt() {
-    this.session?.send({ type: "interrupt" });
+    this.send({ type: "interrupt" });
     this.reply.stop();
   }
 
@@ -382,80 +464,62 @@ export class App {
     }
   }
 
+  /**
+   * "Talk to a person": the voice session asks the staff desk and the reply says the truth
+   * (someone on duty and the place in the queue, or the helpline and the opening hours). The
+   * helpline panel is true whatever the answer; without a session, HTTP gets the same.
+   */
   async talkToPerson() {
     this.view.showHuman({ notified: false });
-    // The voice session says the hand-off message; the POST raises it for staff (and works
-    // without WebRTC). A queued session would refuse the message.
-    if (this.serverState !== "queued") this.session?.send({ type: "handoff" });
-    try {
-      const result = await requestHandoff(this.sessionId, this.lang);
-      if (result?.ok !== false) this.view.showHuman({ notified: true });
-    } catch (err) {
-      console.warn("handoff request failed:", err?.message ?? err);
+    if (!this.send({ type: "handoff" })) {
+      try {
+        await requestHandoff(this.sessionId, this.lang);
+      } catch (err) {
+        console.warn("handoff request failed:", err?.message ?? err);
+      }
     }
     this._bumpIdle();
   }
 
-  // --- server messages ---------------------------------------------------------------------
+  /** Thumbs up ("up") or down ("down") for the last answer. */
+  rateAnswer(rating) {
+    return this.lastAnswer ? this.send({ type: "feedback", turn_id: this.lastAnswer, rating }) : false;
+  }
+
+  // --- wire: server messages in, client messages out ---------------------------------------
+
+  /**
+   * Register `fn(msg)` for one server message type ("*": all), called after the built-in
+   * handling. Returns a function that unregisters it.
+   */
+  onMessage(type, fn) {
+    if (!this._listeners.has(type)) this._listeners.set(type, new Set());
+    this._listeners.get(type).add(fn);
+    return () => this._listeners.get(type)?.delete(fn);
+  }
+
+  /** Send a client message (docs/WIRE.md) on the open session; false if none is open. */
+  send(message) {
+    const session = this.session;
+    if (!session?.open) return false;
+    if (this.serverState === "queued" && message.type !== "reset") return false; // refused
+    return session.send(message);
+  }
 
   handleMessage(msg) {
-    switch (msg.type) {
-      case "state":
-        this.serverState = SERVER_STATES.includes(msg.state) ? msg.state : "idle";
-        if (this.serverState === "queued") {
-          this.view.showBanner("queue_position", { n: msg.position ?? "…" }, "info");
-        } else {
-          this.view.clearBanner("queue_position");
-          this._syncLanguage();
+    const handler = Object.hasOwn(HANDLERS, msg.type) ? HANDLERS[msg.type] : null;
+    handler?.(this, msg);
+    for (const key of [msg.type, "*"]) {
+      for (const fn of this._listeners.get(key) ?? []) {
+        try {
+          fn(msg);
+        } catch (err) {
+          console.error(`onMessage(${key}) handler failed`, err);
         }
-        if (!BUSY_STATES.includes(this.serverState)) this.reply.finished();
-        this._serverSaidIdle = this.serverState === "idle";
-        if (!this.httpBusy) this.avatar.setState(this.serverState);
-        break;
-      case "session":
-        this.sessionId = msg.session_id ?? this.sessionId;
-        break;
-      case "transcript":
-        if (msg.text) {
-          if (msg.final) this._newTurn();
-          this.view.setUserCaption(msg.text, {
-            lang: normalizeLanguage(msg.language),
-            interim: !msg.final,
-          });
-        }
-        break;
-      case "language": {
-        const code = normalizeLanguage(msg.language);
-        if (code && code !== this.lang && (msg.probability ?? 1) >= LANGUAGE_SWITCH_PROBABILITY) {
-          this.setLanguage(code, { send: false });
-        }
-        break;
       }
-      case "reply":
-        this.reply.start({
-          text: msg.text || "",
-          link: msg.link,
-          lang: normalizeLanguage(msg.language) ?? this.lang,
-        });
-        if (msg.handoff) this.view.showHuman({ notified: false });
-        break;
-      case "sentence":
-        this.reply.sentence(msg.text);
-        break;
-      case "visemes":
-        this.reply.visemes(msg.items, msg.duration);
-        break;
-      case "reply_end":
-        this.reply.end({ text: msg.text ?? "", cancelled: Boolean(msg.cancelled) });
-        break;
-      case "error":
-        console.warn("server error:", msg.code, msg.message);
-        // A queued session refuses messages; the queue banner already says why.
-        if (this.serverState !== "queued") this.view.showBanner("error_generic", {}, "error");
-        break;
-      default:
-        return; // unknown types are ignored (forward compatible)
     }
+    this.doc.dispatchEvent(new CustomEvent("voice-message", { detail: msg }));
+    if (!handler) return; // unknown types are ignored (forward compatible)
     this._render();
     // Server chatter while nobody is there ("listening" again) must not keep the screen alive.
     const quiet = msg.type === "state" && !BUSY_STATES.includes(this.serverState);
@@ -482,6 +546,10 @@ export class App {
     this.avatar.setState("idle");
     this.view.clearCaptions();
     this.view.hideHuman();
+    this.lastAnswer = null;
+    this.handoff = null;
+    delete this.doc.body.dataset.handoff;
+    delete this.doc.body.dataset.staffViewing;
     this.view.clearBanner();
     this.view.takeQuestion();
     if (this.mode === "kiosk") {

@@ -3,7 +3,7 @@
 // is posted once gathering is complete).
 //
 // Events (EventTarget, `detail` holds the payload):
-//   "message"       a parsed server message ({type: "state" | "transcript" | …})
+//   "message"       a parsed server message (the types and fields of docs/WIRE.md)
 //   "open"          the data channel is open (queued messages have been flushed)
 //   "remotestream"  the reply MediaStream (play it through <audio autoplay>)
 //   "closed"        the connection ended or failed after having been set up
@@ -93,7 +93,7 @@ export class VoiceSession extends EventTarget {
   /**
    * Set up the peer connection. `micStream` may be null (text-only session: the transceiver
    * is still sendrecv, so a microphone can be attached later without renegotiation).
-   * Throws ApiError (rate limited, saturated, http, network) or Error.
+   * Throws ApiError (rate limited, http, network) or Error.
    */
   async connect(micStream) {
     this.micStream = micStream;

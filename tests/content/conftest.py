@@ -4,7 +4,6 @@ a fake engine (HashEmbedder, no models), three accounts, and a client that acts 
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from voice_agent.config import ContentSettings, Settings
 from voice_agent.content.accounts import AccountRepo
 from voice_agent.content.db import connect
 from voice_agent.transports import server
-from voice_agent.transports.rtc.manager import SessionManager
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("nif.yaml", "sns24-line.yaml", "emergency-112.yaml", "niss.yaml")
@@ -57,14 +55,11 @@ def add_users(settings: Settings) -> None:
     conn.close()
 
 
-class FakeServices:
-    """server.Services on the fake engine (same shape: engine, bus, sessions, asks)."""
+class FakeServices(server.Services):
+    """server.Services on the fake engine."""
 
     def __init__(self, settings: Settings) -> None:
-        self.engine = fake_engine(settings.root, settings.faq_dir)
-        self.bus = self.engine.bus
-        self.sessions = SessionManager(self.engine, settings.server, self.bus)
-        self.asks = asyncio.Semaphore(4)
+        super().__init__(settings, engine=fake_engine(settings.root, settings.faq_dir))
 
 
 def make_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FastAPI:

@@ -105,6 +105,25 @@ async def test_garbage_on_the_data_channel_is_answered_with_errors(server: str) 
         await c.close()
 
 
+async def test_asking_for_a_person_without_staff_on_duty_gives_the_helpline(server: str) -> None:
+    c = Citizen(server, lang="en")
+    await c.connect()
+    try:
+        await c.wait_for(lambda m: m.get("type") == "state" and m.get("state") == "listening")
+        c.send({"type": "handoff"})
+        status = await c.wait_for(lambda m: m.get("type") == "handoff")
+        assert status["state"] == "unavailable" and status["on_duty"] is False
+        reply = await c.wait_for(lambda m: m.get("type") == "reply_end")
+        assert "808 257 257" in reply["text"] and "notified" not in reply["text"]
+        assert reply["turn_id"] == status["turn_id"] or status["turn_id"] is None
+        c.send({"type": "feedback", "turn_id": reply["turn_id"], "rating": "up"})
+        c.send({"type": "handoff_cancel"})  # nothing is waiting: a clear error, nothing else
+        error = await c.wait_for(lambda m: m.get("type") == "error")
+        assert "no hand-off is waiting" in error["message"]
+    finally:
+        await c.close()
+
+
 def test_bad_offers_are_clear_errors(server: str) -> None:
     url = f"{server}/api/rtc/offer"
     bad_sdp = httpx.post(url, json={"sdp": "v=0\r\nthis is not sdp", "type": "offer"}, timeout=10)

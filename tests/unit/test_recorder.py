@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import wave
@@ -11,13 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from aiortc import RTCPeerConnection
 
-from tests.fakes import fake_engine
+from tests.unit.conversation_kit import build
 from voice_agent.config import PrivacySettings
-from voice_agent.transports.rtc.manager import SessionManager
 from voice_agent.transports.rtc.recorder import DAY, UtteranceRecorder
-from voice_agent.transports.rtc.session import VoiceSession
 
 
 def test_each_utterance_is_a_16k_wav_numbered_per_session(tmp_path: Path) -> None:
@@ -55,18 +51,14 @@ def test_recordings_older_than_the_retention_are_deleted(tmp_path: Path) -> None
 async def test_a_voice_session_keeps_utterances_only_when_the_operator_says_so(
     tmp_path: Path, store: bool
 ) -> None:
-    (tmp_path / "faq" / "entries").mkdir(parents=True)
-    engine = fake_engine(tmp_path, tmp_path / "faq")
-    engine.settings = replace(engine.settings, privacy=PrivacySettings(store_audio=store))
-    manager = SessionManager(engine, engine.settings.server, engine.bus)
-    session = VoiceSession("abc", engine, RTCPeerConnection(), engine.bus, "en", lambda s: None)
-    session.recorder = manager.recorder
-    session.start_turn = lambda inp: None  # type: ignore[method-assign]  # only the audio matters
-    session._speaking = True
-    session._utterance = [np.full(3200, 0.1, np.float32)]
-    session._speech_ended()
-    await asyncio.gather(*session._tasks)
+    def privacy(engine) -> None:  # type: ignore[no-untyped-def]
+        engine.settings = replace(engine.settings, privacy=PrivacySettings(store_audio=store))
+
+    engine, conv, out, citizen, _ = await build(tmp_path, settings=privacy, keep_for="abc")
+    await citizen.speak(0.6)
+    await citizen.quiet(0.7)
+    await citizen.reply_done()
+    await conv.close()  # waits for what the conversation started, the saving included
     saved = sorted((tmp_path / "var").rglob("*.wav"))
     assert [p.name for p in saved] == (["abc-001.wav"] if store else [])
-    await session.close()
     engine.close()

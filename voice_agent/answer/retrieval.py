@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from voice_agent.answer.screening import Screener, Screening
+from voice_agent.answer.screening import EMBEDDING_DIM, Screener, Screening
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry, FaqStore, embedding_key
 from voice_agent.workers import ModelWorker
@@ -50,7 +50,7 @@ class E5Embedder:
 
     def _run(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         if not texts:
-            return np.zeros((0, 384), np.float32)
+            return np.zeros((0, EMBEDDING_DIM), np.float32)
         out = np.asarray(self._e5.encode(list(texts), is_query), dtype=np.float32)
         return out.reshape(len(texts), -1)
 
@@ -99,8 +99,8 @@ class Retriever:
         self._ids: list[str] = []
         self._rows: list[tuple[str, str, str]] = []  # (entry_id, lang, text)
         self._row_entry = np.zeros(0, np.int64)
-        self._questions = np.zeros((0, 384), np.float32)
-        self._answers = np.zeros((0, 384), np.float32)
+        self._questions = np.zeros((0, EMBEDDING_DIM), np.float32)
+        self._answers = np.zeros((0, EMBEDDING_DIM), np.float32)
         self._answer_entry = np.zeros(0, np.int64)
 
     def _vectors(
@@ -120,7 +120,7 @@ class Retriever:
             if progress:
                 progress(start + len(batch), len(missing))
         if not texts:
-            return np.zeros((0, 384), np.float32)
+            return np.zeros((0, EMBEDDING_DIM), np.float32)
         return np.stack([cached[k] for k in keys]).astype(np.float32)
 
     def rebuild(self, progress: Progress | None = None) -> None:
@@ -140,9 +140,6 @@ class Retriever:
         self._questions = self._vectors(texts, progress=progress)
         self._answers = self._vectors([a for _, a in answers], passages=True, progress=progress)
         self._screener.fit(self._questions, self._vectors)
-
-    async def rebuild_async(self, progress: Progress | None = None) -> None:
-        await self._worker.run(self.rebuild, progress)
 
     async def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """e5 query vectors, computed in the retrieval worker (between searches)."""

@@ -21,7 +21,7 @@ import yaml
 
 from voice_agent.answer.refusal_cues import InjectionCues
 
-SMALLTALK_MIN = 0.9  # cosine to a small-talk exemplar needed to treat a turn as small talk
+EMBEDDING_DIM = 384  # multilingual-e5-small vectors, shared by screening and retrieval
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class Screener:
         self._smalltalk_file = smalltalk_file
         self._cues = InjectionCues(cues_file)
         self._domain: DomainModel | None = None
-        self._talk = np.zeros((0, 384), np.float32)
+        self._talk = np.zeros((0, EMBEDDING_DIM), np.float32)
         self._talk_intents: list[str] = []
         self._cache: tuple[list[str], list[str], list[str]] | None = None
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from voice_agent import events as ev
 from voice_agent.conversation.engine import Engine, Session, TurnInput
+from voice_agent.conversation.wire import bus_message
 
 
 @dataclass(slots=True)
@@ -29,7 +30,7 @@ def fold(events: list[ev.Event], warnings: list[str]) -> dict[str, Any]:
         return next((e for e in events if isinstance(e, kind)), None)
 
     speech = first(ev.SpeechEnded)
-    transcript = first(ev.TranscriptFinal)
+    transcript = first(ev.Transcribed)
     lang = first(ev.LanguageChosen)
     reply = first(ev.ReplyStarted)
     text = first(ev.ReplyText)
@@ -75,6 +76,8 @@ async def ask(
     rate = 22050
     async for event in engine.turn(inp, session, speak=want_audio):
         collected.append(event)
+        if event.AUDIENCE == "bus":  # the decision, for observers (the unanswered log)
+            engine.bus.publish(bus_message(None, event))
         if isinstance(event, ev.AudioChunk) and want_audio:
             pcm.append(np.frombuffer(event.pcm, dtype=np.int16))
             rate = event.sample_rate

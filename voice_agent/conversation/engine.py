@@ -11,8 +11,10 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from voice_agent import events as ev
 from voice_agent.answer.answerer import Answerer, Decision, Messages, decide
@@ -22,6 +24,8 @@ from voice_agent.answer.screening import Screener
 from voice_agent.config import Settings
 from voice_agent.content.faq import FaqEntry, FaqStore, load_entries
 from voice_agent.conversation.bus import EventBus
+from voice_agent.conversation.handoff import NoDesk
+from voice_agent.conversation.handoff_line import HandoffLine, Line, handoff_event, handoff_words
 from voice_agent.errors import BadInput, ServiceError
 from voice_agent.language.languages import CODES, normalize_code
 from voice_agent.language.lid import LanguageIdentifier, TextLanguageDetector
@@ -29,7 +33,8 @@ from voice_agent.models import check_file
 from voice_agent.speech_in.audio import STT_RATE, DecodedAudio
 from voice_agent.speech_in.stt import SpeechToText, WhisperStt
 from voice_agent.speech_in.vad import SileroModel, speech_span
-from voice_agent.speech_out.normalize import first_clause_split, join_sentences
+from voice_agent.speech_out.engines import Synthesizer
+from voice_agent.speech_out.normalize import first_clause_split, join_sentences, split_sentences
 from voice_agent.speech_out.voices import VoiceRegistry, Voices
 from voice_agent.workers import ModelWorker
 
@@ -40,12 +45,37 @@ def default_screener() -> Screener:
     return Screener(DATA / "negatives.yaml", DATA / "smalltalk.yaml", DATA / "injection_cues.yaml")
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerContext:
+    """The last answered entry: a short follow-up ("and where do I do that?") is decided in
+    its context."""
+
+    faq_id: str
+    topic: str | None
+    question: str
+    language: str
+
+
 @dataclass(slots=True)
 class Session:
-    """What a conversation remembers: the language prior and recent turns."""
+    """What a conversation remembers: the language prior, the last answer, the hand-off line
+    (None: no staff desk, so nobody is ever on duty)."""
 
     language: str | None = None
-    history: list[tuple[str, str | None]] = field(default_factory=list)  # (question, faq_id)
+    context: AnswerContext | None = None
+    handoff: Line | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Words spoken as they are: a staff member's message, news about the hand-off."""
+
+    text: str
+    language: str
+    speaker: str = "assistant"  # assistant | staff
+    staff_name: str | None = None
+    faq_id: str | None = None
+    handoff: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +83,21 @@ class TurnInput:
     text: str | None = None
     audio: DecodedAudio | None = None
     language: str | None = None  # given by the caller: no detection
-    intent: str | None = None  # a button, not words: "human" (talk to a person)
+    segmented: bool = False  # the audio is one utterance, already cut by a streaming VAD
+    say: Say | None = None  # speak this; nothing is heard or decided
+
+
+@dataclass(slots=True)
+class _Heard:
+    """What the listening steps of a turn found out."""
+
+    language: str
+    transcript: str = ""
+    decision: Decision | None = None  # known without retrieval: silence, unintelligible
+
+
+def new_turn_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 def validate_text(text: str, max_chars: int) -> str:
@@ -165,124 +209,236 @@ class Engine:
 
     # --- one turn -----------------------------------------------------------------------------
     async def turn(
-        self, inp: TurnInput, session: Session, *, speak: bool = True
+        self, inp: TurnInput, session: Session, *, speak: bool = True, turn_id: str | None = None
     ) -> AsyncIterator[ev.Event]:
-        turn_id = uuid.uuid4().hex[:12]
+        """Hear, decide, answer: the turn's events as they happen (`t`: seconds since its start)."""
+        turn_id = turn_id or new_turn_id()
         t0 = self.clock()
 
         def now() -> float:
             return self.clock() - t0
 
+        if inp.say is not None:
+            async for e in self._reply(turn_id, now, self._said(inp.say, now, turn_id), speak):
+                yield e
+            yield ev.TurnEnded(turn_id=turn_id, t=now())
+            return
         given = normalize_code(inp.language) if inp.language else None
-        transcript = ""
-        decision: Decision | None = None
-        lang = given or session.language or self.settings.default_language
-
-        if inp.intent is not None:
-            decision = Decision(inp.intent, lang, None, 1.0, inp.intent == "human")
-        elif inp.audio is not None:
-            span = await self.vad_worker.run(
-                lambda: speech_span(self._vad(), self.settings.vad, inp.audio.samples)  # type: ignore[union-attr]
-            )
-            if span is None:
-                decision = Decision("didnt_hear", lang, None, 0.0, False)
-            else:
-                yield ev.SpeechStarted(turn_id=turn_id, t=now())
-                a, b = span
-                clip = inp.audio.samples[
-                    max(0, int((a - 0.3) * STT_RATE)) : int((b + 0.3) * STT_RATE)
-                ]
-                yield ev.SpeechEnded(turn_id=turn_id, t=now(), duration_s=round(b - a, 3))
-                tr = await self.stt.transcribe(clip, language=given, prior=session.language)
-                transcript = tr.text
-                yield ev.TranscriptFinal(
-                    turn_id=turn_id,
-                    t=now(),
-                    text=tr.text,
-                    language=tr.language,
-                    probability=round(tr.probability, 4),
+        heard = _Heard(given or session.language or self.settings.default_language)
+        async for e in self._listen(inp, given, session, turn_id, now, heard):
+            yield e
+        session.language = lang = heard.language
+        line: Line = session.handoff or HandoffLine(NoDesk(), "", self.settings.handoff)
+        if heard.decision is None and line.staff_holds:
+            # A person holds the conversation: the question is for them, not answered here.
+            yield ev.Decided(
+                turn_id=turn_id, t=now(), text=heard.transcript, language=lang, kind="staff",
+                faq_id=None, confidence=0.0, best_entry=None, best_score=None,
+            )  # fmt: skip
+            yield ev.TurnEnded(turn_id=turn_id, t=now())
+            return
+        decision = heard.decision
+        if decision is None:
+            decision, decided = await self._decide(heard.transcript, lang, session.context)
+            yield replace(decided, turn_id=turn_id, t=now())
+        status = await line.consider(decision.kind, lang, heard.transcript or None)
+        if status is not None:
+            messages, hs = self.answerer.messages, self.settings.handoff
+            yield handoff_event(status, messages, hs, lang, turn_id=turn_id, t=now())
+            words = handoff_words(status, messages, hs, lang)
+            if decision.kind == "no_answer":  # not asked for: say why a person is offered
+                words = f"{messages.get('handoff_after_misses', lang)} {words}"
+            replies = self._said(Say(words, lang, handoff=True), now, turn_id)
+        else:
+            if decision.kind == "faq" and decision.entry is not None:
+                session.context = AnswerContext(
+                    decision.entry.id, decision.entry.topic, heard.transcript, lang
                 )
-                if tr.unintelligible:
-                    decision = Decision("didnt_hear", lang, None, 0.0, False)
-                elif given is None:
-                    guess = self.lid.identify(
-                        tr.text, audio_probs=tr.language_probs, prior=session.language
-                    )
-                    lang = guess.language
-                    yield ev.LanguageChosen(
-                        turn_id=turn_id,
-                        t=now(),
-                        language=lang,
-                        probability=round(guess.probability, 4),
-                        source=guess.source,
-                    )
+            replies = self._answered(decision, heard.transcript, now, turn_id)
+        async for e in self._reply(turn_id, now, replies, speak):
+            yield e
+        yield ev.TurnEnded(turn_id=turn_id, t=now())
+
+    async def _listen(
+        self,
+        inp: TurnInput,
+        given: str | None,
+        session: Session,
+        turn_id: str,
+        now: Callable[[], float],
+        heard: _Heard,
+    ) -> AsyncIterator[ev.Event]:
+        """Speech or text in -> transcript and language (or a decision: nothing was heard)."""
+        if inp.audio is not None:
+            clip = await self._speech(inp)
+            if clip is None:
+                heard.decision = Decision("didnt_hear", heard.language, None, 0.0, False)
+            else:
+                samples, spoken_s = clip
+                if spoken_s is not None:
+                    yield ev.SpeechStarted(turn_id=turn_id, t=now())
+                    yield ev.SpeechEnded(turn_id=turn_id, t=now(), duration_s=spoken_s)
+                async for e in self._transcribe(samples, given, session, turn_id, now, heard):
+                    yield e
         elif inp.text is not None:
-            transcript = validate_text(inp.text, self.settings.limits.max_text_chars)
+            heard.transcript = validate_text(inp.text, self.settings.limits.max_text_chars)
             if given is None:
-                guess = self.lid.identify(transcript, prior=session.language)
-                lang = guess.language
+                guess = self.lid.identify(heard.transcript, prior=session.language)
+                heard.language = guess.language
                 yield ev.LanguageChosen(
                     turn_id=turn_id,
                     t=now(),
-                    language=lang,
+                    language=guess.language,
                     probability=round(guess.probability, 4),
                     source=guess.source,
                 )
         if given:
             yield ev.LanguageChosen(
-                turn_id=turn_id, t=now(), language=lang, probability=1.0, source="given"
+                turn_id=turn_id, t=now(), language=given, probability=1.0, source="given"
             )
-        session.language = lang
 
-        if decision is None:
-            result = await self.retriever.search_async(transcript)
-            decision = decide(result, lang, self.settings.retrieval, self.retriever.entries)
-            if decision.kind == "no_answer" and session.history:
-                # A follow-up ("and where is that?") is read with the previous question.
-                previous = session.history[-1][0]
-                followed = await self.retriever.search_async(f"{previous} {transcript}")
-                again = decide(followed, lang, self.settings.retrieval, self.retriever.entries)
-                if again.kind == "faq" and again.faq_id == session.history[-1][1]:
-                    result, decision = followed, again
-            best = result.best
-            self.bus.publish(
-                {
-                    "type": "decision",
-                    "turn_id": turn_id,
-                    "text": transcript,
-                    "language": lang,
-                    "kind": decision.kind,
-                    "faq_id": decision.faq_id,
-                    "confidence": decision.confidence,
-                    "best_entry": best.entry_id if best else None,
-                    "best_score": round(best.score, 4) if best else None,
-                }
+    async def _speech(self, inp: TurnInput) -> tuple[np.ndarray, float | None] | None:
+        """The audio to transcribe and how long the speech in it is (None: no speech). A
+        streaming VAD's utterance is used as it is (no second VAD pass, no brackets: the
+        conversation sent them); a whole recording is cut to its speech."""
+        assert inp.audio is not None
+        samples = inp.audio.samples
+        if inp.segmented:
+            return samples, None
+        span = await self.vad_worker.run(
+            lambda: speech_span(self._vad(), self.settings.vad, samples)
+        )
+        if span is None:
+            return None
+        a, b = span
+        return samples[max(0, int((a - 0.3) * STT_RATE)) : int((b + 0.3) * STT_RATE)], round(
+            b - a, 3
+        )
+
+    async def _transcribe(
+        self,
+        clip: np.ndarray,
+        given: str | None,
+        session: Session,
+        turn_id: str,
+        now: Callable[[], float],
+        heard: _Heard,
+    ) -> AsyncIterator[ev.Event]:
+        tr = await self.stt.transcribe(clip, language=given, prior=session.language)
+        heard.transcript = tr.text
+        yield ev.Transcribed(
+            turn_id=turn_id,
+            t=now(),
+            text=tr.text,
+            language=tr.language,
+            probability=round(tr.probability, 4),
+        )
+        if tr.unintelligible:
+            heard.decision = Decision("didnt_hear", heard.language, None, 0.0, False)
+        elif given is None:
+            guess = self.lid.identify(
+                tr.text, audio_probs=tr.language_probs, prior=session.language
             )
-        session.history.append((transcript, decision.faq_id))
+            heard.language = guess.language
+            yield ev.LanguageChosen(
+                turn_id=turn_id,
+                t=now(),
+                language=guess.language,
+                probability=round(guess.probability, 4),
+                source=guess.source,
+            )
+
+    async def _decide(
+        self, question: str, lang: str, context: AnswerContext | None
+    ) -> tuple[Decision, ev.Decided]:
+        """Retrieval + decision: the one place a question is decided (with its context)."""
+        result = await self.retriever.search_async(question)
+        decision = decide(result, lang, self.settings.retrieval, self.retriever.entries)
+        context_from = None
+        if decision.kind == "no_answer" and context is not None:
+            # A follow-up ("and where is that?") is read with the previous question.
+            followed = await self.retriever.search_async(f"{context.question} {question}")
+            again = decide(followed, lang, self.settings.retrieval, self.retriever.entries)
+            if again.kind == "faq" and again.faq_id == context.faq_id:
+                result, decision, context_from = followed, again, context.faq_id
+        best = result.best
+        decided = ev.Decided(
+            turn_id=None,
+            t=0.0,
+            text=question,
+            language=lang,
+            kind=decision.kind,
+            faq_id=decision.faq_id,
+            confidence=decision.confidence,
+            best_entry=best.entry_id if best else None,
+            best_score=round(best.score, 4) if best else None,
+            context_from=context_from,
+        )
+        return decision, decided
+
+    async def _answered(
+        self, decision: Decision, question: str, now: Callable[[], float], turn_id: str
+    ) -> AsyncIterator[ev.ReplyStarted | str]:
+        """The reply's header, then its sentences (curated, rephrased or a system message)."""
         yield ev.ReplyStarted(
             turn_id=turn_id,
             t=now(),
-            language=lang,
+            language=decision.language,
             faq_id=decision.faq_id,
             confidence=decision.confidence,
             handoff=decision.handoff,
             link=decision.link,
-            mode=self.answerer.mode(lang),
+            mode=self.answerer.mode(decision.language),
         )
-        synth = None
-        try:
-            synth = await self.voices.for_language(lang) if speak else None
-        except ServiceError as exc:
-            yield ev.ErrorEvent(turn_id=turn_id, t=now(), code=exc.code, message=exc.message)
+        async for _mode, sentence in self.answerer.sentences(decision, question):
+            yield sentence
+
+    async def _said(
+        self, say: Say, now: Callable[[], float], turn_id: str
+    ) -> AsyncIterator[ev.ReplyStarted | str]:
+        yield ev.ReplyStarted(
+            turn_id=turn_id,
+            t=now(),
+            language=say.language,
+            faq_id=say.faq_id,
+            confidence=1.0,
+            handoff=say.handoff,
+            mode="message",
+            speaker=say.speaker,
+            staff_name=say.staff_name,
+        )
+        for sentence in split_sentences(say.text):
+            yield sentence
+
+    async def _reply(
+        self,
+        turn_id: str,
+        now: Callable[[], float],
+        parts: AsyncIterator[ev.ReplyStarted | str],
+        speak: bool,
+    ) -> AsyncIterator[ev.Event]:
+        """ReplyStarted, then each sentence as text and audio (the first one split at its first
+        clause, so it plays sooner), then ReplyEnded. A failing voice leaves a text reply."""
         said: list[str] = []
+        synth: Synthesizer | None = None
         started_audio = False
-        async for _mode, sentence in self.answerer.sentences(decision, transcript):
-            said.append(sentence)
-            yield ev.ReplyText(turn_id=turn_id, t=now(), text=sentence)
+        lang = self.settings.default_language
+        async for part in parts:
+            if isinstance(part, ev.ReplyStarted):
+                lang = part.language
+                yield part
+                try:
+                    synth = await self.voices.for_language(lang) if speak else None
+                except ServiceError as exc:
+                    yield ev.ErrorEvent(
+                        turn_id=turn_id, t=now(), code=exc.code, message=exc.message
+                    )
+                continue
+            said.append(part)
+            yield ev.ReplyText(turn_id=turn_id, t=now(), text=part)
             if synth is None:
                 continue
-            pieces = first_clause_split(sentence) if len(said) == 1 else [sentence]
-            for piece in pieces:
+            for piece in first_clause_split(part) if len(said) == 1 else [part]:
                 try:
                     audio = await self.voices.synthesize(synth, piece, lang)
                 except ServiceError as exc:
@@ -307,4 +463,3 @@ class Engine:
         if started_audio:
             yield ev.AudioEnded(turn_id=turn_id, t=now())
         yield ev.ReplyEnded(turn_id=turn_id, t=now(), text=join_sentences(said))
-        yield ev.TurnEnded(turn_id=turn_id, t=now())

@@ -72,3 +72,25 @@ class HandoffDesk(Protocol):
     ) -> HandoffStatus: ...  # reason: asked | button | misses
 
     def cancel(self, session_id: str) -> HandoffStatus | None: ...  # the citizen cancelled
+
+
+class NoDesk:
+    """No staff desk at all (`voice-agent ask`, a server without the console): nobody is ever
+    on duty, nothing is queued, so the citizen is always given the helpline."""
+
+    def on_duty(self) -> bool:
+        return False
+
+    def attach(self, session_id: str, listener: HandoffListener) -> None:
+        return None
+
+    def detach(self, session_id: str) -> None:
+        return None
+
+    def request(
+        self, session_id: str, language: str, reason: str, last_question: str | None
+    ) -> HandoffStatus:
+        return HandoffStatus(None, session_id, HandoffState.UNAVAILABLE, on_duty=False)
+
+    def cancel(self, session_id: str) -> HandoffStatus | None:
+        return None

@@ -50,9 +50,14 @@ class UnsupportedLanguage(ValueError):
         self.code = code
 
 
+def base_code(code: str) -> str:
+    """The language part of a tag: 'pt-BR', 'pt_PT', ' PT', 'zh-Hans' -> 'pt', 'pt', 'pt', 'zh'."""
+    return code.strip().replace("_", "-").split("-")[0].lower()
+
+
 def normalize_code(code: str) -> str:
     """Map 'pt-BR', 'pt_PT', 'PT', 'zh-Hans' and the like to a supported code."""
-    base = code.strip().replace("_", "-").split("-")[0].lower()
+    base = base_code(code)
     if base not in BY_CODE:
         raise UnsupportedLanguage(code)
     return base

@@ -24,7 +24,7 @@ from langdetect.detector_factory import (  # type: ignore[import-untyped, unused
 )
 from langdetect.lang_detect_exception import LangDetectException  # type: ignore[import-untyped, unused-ignore]
 
-from voice_agent.language.languages import CODES, DEFAULT_LANGUAGE, normalize_code
+from voice_agent.language.languages import CODES, DEFAULT_LANGUAGE, base_code, normalize_code
 from voice_agent.language.lid_cues import SCRIPT_LANGUAGES, _phrases, _script_of, cue_scores
 from voice_agent.language.textfacts import find_fact_spans
 
@@ -269,7 +269,7 @@ def restrict(probs: Mapping[str, float], allowed: Iterable[str]) -> dict[str, fl
     keep = frozenset(allowed)
     kept: dict[str, float] = {}
     for code, p in probs.items():
-        base = code.strip().replace("_", "-").split("-")[0].lower()
+        base = base_code(code)
         if base in keep and p > 0:
             kept[base] = kept.get(base, 0.0) + float(p)
     total = sum(kept.values())

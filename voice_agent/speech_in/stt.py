@@ -35,16 +35,23 @@ class Transcript:
     compression_ratio: float = 1.0
     audio_seconds: float = 0.0
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    unclear: bool = False  # the recogniser's own signals say nothing usable was said
 
     @property
     def unintelligible(self) -> bool:
-        """Whisper's own signals that nothing usable was said (noise, silence, loops)."""
-        return (
-            not self.text.strip()
-            or (self.no_speech_prob > 0.6 and self.avg_logprob < -0.7)
-            or self.avg_logprob < -1.2
-            or self.compression_ratio > 2.4
-        )
+        return self.unclear or not self.text.strip()
+
+
+def unclear(
+    no_speech_prob: float, avg_logprob: float, compression_ratio: float, settings: SttSettings
+) -> bool:
+    """Whisper's signals that nothing usable was said: noise or silence (likely no speech and
+    an unsure decode), a very unsure decode, or a loop (text that compresses too well)."""
+    return (
+        (no_speech_prob > settings.no_speech_threshold and avg_logprob < -0.7)
+        or avg_logprob < settings.min_avg_logprob
+        or compression_ratio > 2.4
+    )
 
 
 class SpeechToText(Protocol):
@@ -176,14 +183,18 @@ class WhisperStt:
         ids = collapse_repeats([t for t in result.sequences_ids[0] if t < tok.eot])
         text = tok.decode(ids).strip()
         t3 = time.perf_counter()
+        no_speech = float(result.no_speech_prob)
+        logprob = float(result.scores[0]) if result.scores else 0.0
+        ratio = _compression_ratio(text)
         return Transcript(
             text=text,
             language=language,
             probability=probability,
             language_probs=probs,
-            no_speech_prob=float(result.no_speech_prob),
-            avg_logprob=float(result.scores[0]) if result.scores else 0.0,
-            compression_ratio=_compression_ratio(text),
+            no_speech_prob=no_speech,
+            avg_logprob=logprob,
+            compression_ratio=ratio,
+            unclear=unclear(no_speech, logprob, ratio, self._settings),
             audio_seconds=len(audio) / 16000,
             timings_ms={
                 "encode": (t1 - t0) * 1000,

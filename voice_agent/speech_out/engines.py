@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from voice_agent.errors import EngineFailure, ModelMissing
-from voice_agent.language.languages import BY_CODE, CODES
+from voice_agent.language.languages import BY_CODE, CODES, base_code
 from voice_agent.models import FIX
 from voice_agent.speech_out.espeak_lib import EspeakLibrary
 
@@ -67,7 +67,7 @@ def scan_piper_voices(voices_dir: Path) -> list[PiperVoiceFile]:
             or (data.get("espeak") or {}).get("voice")
             or onnx.name.split("-")[0]
         )
-        code = str(locale).replace("-", "_").split("_")[0].lower()
+        code = base_code(str(locale))
         if code in CODES:
             found.append(PiperVoiceFile(onnx, code, str(locale)))
     return found

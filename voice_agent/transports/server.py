@@ -2,19 +2,22 @@
 
 `voice-agent serve` runs it on uvicorn. Routes: `/` (browser mode), `/kiosk`, `/static/*`
 (web_client/), `GET /healthz`, `GET /api/languages`, `POST /api/ask`, `POST /api/rtc/offer`,
-`POST /api/handoff`. Models load once at start-up and are shared by every session.
+`POST /api/handoff`, websocket `/api/text` (a text-only conversation, docs/WIRE.md). Models
+load once at start-up and are shared by every session. On SIGTERM every session is told
+(`closed`, reason `shutdown`) and closed, within `SHUTDOWN_S`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -24,12 +27,15 @@ from voice_agent.content.api import make_router as content_router
 from voice_agent.content.service import ContentService
 from voice_agent.conversation.ask import ask
 from voice_agent.conversation.engine import Engine, TurnInput
+from voice_agent.conversation.handoff import HandoffDesk
 from voice_agent.errors import BadInput, ServiceError
 from voice_agent.language.languages import LANGUAGES, UnsupportedLanguage
 from voice_agent.transports import http_guard
 from voice_agent.transports.rtc.manager import RateLimited, SessionManager, restrict_ice_addresses
+from voice_agent.transports.text import TextSessions
 
 WEB = Path(__file__).resolve().parents[2] / "web_client"
+SHUTDOWN_S = 1.0  # at most this long closing sessions (the whole exit stays under 2 s)
 
 
 class AskRequest(BaseModel):
@@ -51,11 +57,20 @@ class HandoffRequest(BaseModel):
 class Services:
     """What the routes share; built in the app's lifespan, never a module global."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.engine = Engine.create(settings)
+    def __init__(
+        self, settings: Settings, engine: Engine | None = None, desk: HandoffDesk | None = None
+    ) -> None:
+        self.engine = engine or Engine.create(settings)
         self.bus = self.engine.bus
-        self.sessions = SessionManager(self.engine, settings.server, self.bus)
+        self.sessions = SessionManager(self.engine, settings.server, self.bus, desk=desk)
+        self.texts = TextSessions(self.engine, desk)
         self.asks = asyncio.Semaphore(settings.server.max_concurrent_asks)
+
+    async def close_sessions(self) -> None:
+        """Tell every open conversation the server is going, and close it (bounded)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_S):
+                await asyncio.gather(self.sessions.close_all(), self.texts.close_all())
 
 
 def _error(exc: Exception) -> HTTPException:
@@ -78,8 +93,8 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
         app.state.services = services
         app.state.content = content
         yield
+        await services.close_sessions()
         await content.stop()
-        await services.sessions.close_all()
         services.engine.close()
 
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN (outbound traffic);
@@ -136,8 +151,11 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
 
     @app.post("/api/handoff")
     async def handoff(req: HandoffRequest, request: Request) -> dict[str, Any]:
-        services(request).sessions.handoff(req.session_id, req.lang)
-        return {"ok": True}
+        return services(request).sessions.handoff(req.session_id, req.lang)
+
+    @app.websocket("/api/text")
+    async def text_session(websocket: WebSocket, lang: str | None = None) -> None:
+        await websocket.app.state.services.texts.serve(websocket, lang)
 
     app.include_router(content_router(lambda request: request.app.state.content))
 
@@ -168,4 +186,10 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=1,  # in-flight HTTP requests and websockets, then exit
+    )

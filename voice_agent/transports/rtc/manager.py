@@ -2,6 +2,7 @@
 
 Sessions beyond `max_active_sessions` are connected but queued (told their position) and
 promoted in order as others end, so a busy kiosk row never slows every conversation down.
+Time (rate limits, idle timeouts) is read from one clock, passed in.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from aiortc.jitterbuffer import JitterBuffer
 
 from voice_agent.config import ServerSettings
 from voice_agent.conversation.bus import EventBus
+from voice_agent.conversation.conversation import KeepUtterance
 from voice_agent.conversation.engine import Engine
+from voice_agent.conversation.handoff import HandoffDesk, NoDesk
 from voice_agent.errors import BadInput, ServiceError
 from voice_agent.language.languages import normalize_code
 from voice_agent.transports.rtc.recorder import UtteranceRecorder
@@ -74,15 +77,17 @@ class SessionManager:
         settings: ServerSettings,
         bus: EventBus,
         clock: Callable[[], float] = time.monotonic,
+        desk: HandoffDesk | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.bus = bus
         self.clock = clock
+        self.desk: HandoffDesk = desk or NoDesk()
         self.sessions: dict[str, VoiceSession] = {}
         self.queue: deque[VoiceSession] = deque()
         self._buckets: dict[str, _Bucket] = {}
-        self._watchdogs: dict[str, asyncio.Task[None]] = {}
+        self._watcher: asyncio.Task[None] | None = None
         self.peer_connections: set[RTCPeerConnection] = set()
         privacy, engine_settings = engine.settings.privacy, engine.settings
         self.recorder = (
@@ -93,6 +98,13 @@ class SessionManager:
             if privacy.store_audio
             else None
         )
+
+    def utterance_keeper(self, session_id: str) -> KeepUtterance | None:
+        """Where a session's utterances go: WAV files, only if the operator keeps audio."""
+        recorder = self.recorder
+        if recorder is None:
+            return None
+        return lambda audio: asyncio.to_thread(recorder.save, session_id, audio)
 
     # --- admission ----------------------------------------------------------------------------
     def _rate_limit(self, client: str) -> None:
@@ -115,31 +127,29 @@ class SessionManager:
 
     @property
     def active_count(self) -> int:
-        return sum(1 for s in self.sessions.values() if s.active)
+        return sum(1 for s in self.sessions.values() if s.conversation.active)
 
     def _admit(self, session: VoiceSession) -> None:
         if self.active_count < self.capacity:
-            session.activate()
+            session.conversation.activate()
         else:
             self.queue.append(session)
             self._announce_queue()
 
     def _announce_queue(self) -> None:
         for i, s in enumerate(self.queue, 1):
-            s.send({"type": "state", "state": "queued", "position": i})
+            s.conversation.queued(i)
 
     def _closed(self, session: VoiceSession) -> None:
         self.sessions.pop(session.id, None)
+        if self.recorder is not None:
+            self.recorder.forget(session.id)
         self.peer_connections.discard(session.pc)
         if session in self.queue:
             self.queue.remove(session)
-        dog = self._watchdogs.pop(session.id, None)
-        if dog is not None and dog is not asyncio.current_task():
-            dog.cancel()
         while self.queue and self.active_count < self.capacity:
-            self.queue.popleft().activate()
+            self.queue.popleft().conversation.activate()
         self._announce_queue()
-        self.bus.publish({"session": session.id, "type": "closed"})
 
     # --- signalling ---------------------------------------------------------------------------
     async def offer(self, sdp: str, kind: str, lang: str | None, client: str) -> dict[str, Any]:
@@ -155,10 +165,17 @@ class SessionManager:
         servers = [RTCIceServer(urls=u) for u in self.settings.ice_servers]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         self.peer_connections.add(pc)
+        session_id = uuid.uuid4().hex[:16]
         session = VoiceSession(
-            uuid.uuid4().hex[:16], self.engine, pc, self.bus, language, self._closed
+            session_id,
+            self.engine,
+            pc,
+            language,
+            self._closed,
+            desk=self.desk,
+            clock=self.clock,
+            keep_utterance=self.utterance_keeper(session_id),
         )
-        session.recorder = self.recorder
         pc.on("datachannel", session.attach_channel)
 
         @pc.on("track")
@@ -187,26 +204,45 @@ class SessionManager:
                 f"the SDP offer could not be used: {exc.__class__.__name__}: {exc}"
             ) from exc
         self.sessions[session.id] = session
-        self._watchdogs[session.id] = asyncio.ensure_future(self._watch(session))
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.ensure_future(self._watch())
         self._admit(session)
         return {"sdp": pc.localDescription.sdp, "type": "answer", "session_id": session.id}
 
-    async def _watch(self, session: VoiceSession) -> None:
+    async def close_idle(self) -> int:
+        """Close the sessions idle for `session_idle_seconds` (by this manager's clock)."""
         limit = self.settings.session_idle_seconds
-        while not session.closed:
-            idle = time.monotonic() - session.last_activity
-            if session.turn is not None or session.track.busy:
-                idle = 0.0
-            if idle >= limit:
-                session.send({"type": "state", "state": "idle"})
-                await session.close()
-                return
-            await asyncio.sleep(limit - idle + 0.05)
+        idle = [s for s in self.sessions.values() if s.conversation.idle_seconds() >= limit]
+        await asyncio.gather(*(s.close("idle") for s in idle), return_exceptions=True)
+        return len(idle)
 
-    def handoff(self, session_id: str | None, lang: str | None) -> None:
-        self.bus.publish({"session": session_id, "type": "handoff", "language": lang})
+    async def _watch(self) -> None:
+        """One watcher for all sessions; it ends when the last one has."""
+        step = max(0.05, min(1.0, self.settings.session_idle_seconds / 4))
+        while self.sessions:
+            await self.close_idle()
+            await asyncio.sleep(step)
 
-    async def close_all(self) -> None:
+    def handoff(self, session_id: str | None, lang: str | None) -> dict[str, Any]:
+        """The "talk to a person" button over HTTP: for a live session, its conversation asks
+        the desk (and says the answer); without one nobody can join, so the helpline."""
+        session = self.sessions.get(session_id or "")
+        if session is not None and session.conversation.active:
+            session.conversation.request_handoff("button")
+            status = session.conversation.line.status
+            return {"ok": True, "state": str(status.state) if status else None}
+        hs = self.engine.settings.handoff
+        return {
+            "ok": True,
+            "state": "unavailable",
+            "helpline": hs.helpline,
+            "helpline_mobile": hs.helpline_mobile,
+        }
+
+    async def close_all(self, reason: str = "shutdown") -> None:
+        """Close every session (telling each browser why) and stop watching."""
+        if self._watcher is not None:
+            self._watcher.cancel()
         await asyncio.gather(
-            *(s.close() for s in list(self.sessions.values())), return_exceptions=True
+            *(s.close(reason) for s in list(self.sessions.values())), return_exceptions=True
         )

@@ -61,7 +61,6 @@ class ReplyTrack(MediaStreamTrack):
         self._current: tuple[str, np.ndarray, int] | None = None  # (turn, pcm, offset)
         self._pacer = FramePacer(clock)
         self._dropped_turns: set[str] = set()
-        self.last_audio_at = 0.0  # wall time the last non-silent frame was sent
         self.recent = deque[np.ndarray](maxlen=50)  # the last second sent, for echo checks
         self.on_drained: Callable[[str], None] | None = None
         self.paused = False
@@ -120,8 +119,6 @@ class ReplyTrack(MediaStreamTrack):
                     self.on_drained(t)
             else:
                 self._current = (t, pcm, off)
-        if filled:
-            self.last_audio_at = self._clock()
         self.recent.append(out)
         return out
 
