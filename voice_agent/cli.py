@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     uact = u.add_subparsers(dest="action", required=True)
     ua = uact.add_parser("add", help="create an account")
     ua.add_argument("name")
-    ua.add_argument("--role", choices=["editor", "reviewer", "admin"], default="editor")
+    ua.add_argument(
+        "--role", choices=["editor", "reviewer", "admin", "staff", "supervisor"], default="editor"
+    )
     ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     up = uact.add_parser("passwd", help="set an account's password (ends its sessions)")
     up.add_argument("name")
