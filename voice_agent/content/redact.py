@@ -6,9 +6,9 @@ Chinese):
 - e-mail addresses, also dictated ("maria at gmail dot com", "arroba", "собака") -> [email];
 - IBANs (PT50 0002 ...) and passport / residence-card style tokens (letters and digits mixed,
   6 or more, Latin or Cyrillic letters) -> [id];
-- runs of 6 or more digits, spaces, dashes, dots, slashes or brackets between them allowed (NIF, NISS,
-  SNS user number, phone numbers, +351 ..., dates of birth) -> [number], unless the run is one
-  of the FAQ's own public phone numbers (808 24 24 24 is a question about the SNS 24 line);
+- runs of 6 or more digits, with spaces, dashes, dots, slashes or brackets between them (NIF,
+  NISS, SNS user number, phone numbers, +351 ..., dates of birth) -> [number], unless the run
+  is one of the FAQ's own public phone numbers (808 24 24 24: a question about the SNS 24 line);
 - 6 or more Chinese numerals in a row (一二三四五六...) -> [number].
 """
 
@@ -30,7 +30,9 @@ SPOKEN_EMAIL = re.compile(
     rf"(?:\s+(?:{DOT_WORDS})\s+{W}+)+",
     re.IGNORECASE,
 )
-IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,4})?")
+IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,4})?"
+)
 ID_TOKEN = re.compile(
     rf"(?<![{LETTER}\d])(?=[{LETTER}\d]*\d)(?=[{LETTER}\d]*[{LETTER}])[{LETTER}\d]{{6,}}"
     rf"(?![{LETTER}\d])"
