@@ -94,7 +94,7 @@ def close_stale_sessions(conn: sqlite3.Connection, at: float) -> int:
 
 # --- turns and flags --------------------------------------------------------------------------
 def add_turn(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
-    values = [row.get(c) for c in TURN_COLUMNS]
+    values = [row.get(c, 0 if c == "cancelled" else None) for c in TURN_COLUMNS]
     with conn:
         ensure_session(conn, row["session_id"], row["at"])
         cur = conn.execute(

@@ -106,8 +106,7 @@ def make_ws_router(resolve: ResolveWs, access: Access) -> APIRouter:
         name = hello.get("name")
         name = " ".join(name.split())[:NAME_CHARS] if isinstance(name, str) and name else None
         viewer = Viewer(user.username, user.role, svc.settings.console.viewer_queue)
-        svc.hub.add(viewer)
-        svc.desk.presence.join(user.username, name)
+        svc.desk.presence.join(user.username, name)  # the others hear it; this one gets hello
         viewer.put(
             {
                 **svc.presence(),
@@ -117,6 +116,7 @@ def make_ws_router(resolve: ResolveWs, access: Access) -> APIRouter:
                 "handoffs": svc.queue_view(),
             }
         )
+        svc.hub.add(viewer)
         sender = asyncio.create_task(_pump(ws, viewer), name=f"console-ws-{user.username}")
         try:
             await _receive(ws, svc, viewer, limit, hello["seq"])
