@@ -55,10 +55,10 @@ class Listener:
         self.viewing.append(viewing)
 
 
-def console_settings(tmp: Path, faq_dir: Path, **console: Any) -> Settings:
+def console_settings(tmp: Path, faq: Path, **console: Any) -> Settings:
     return Settings(
         root=tmp,
-        faq_dir=faq_dir,
+        faq_dir=faq,
         var_dir=tmp / "var",
         content=ContentSettings(watch_files=False),
         handoff=ALWAYS_OPEN,
@@ -82,7 +82,7 @@ def make_console_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Fas
 
 
 @pytest.fixture
-def csettings(tmp_path: Path, faq_dir: Path) -> Settings:
+def csettings(tmp_path: Path, faq_dir: Path) -> Settings:  # noqa: F811 (the fixture)
     return console_settings(tmp_path, faq_dir)
 
 

@@ -16,8 +16,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from tests.console.conftest import FILES, ROOT, Api, console_settings, make_console_app
 from voice_agent.config import Settings
-from voice_agent.content.api_deps import ContentRoute
 from voice_agent.console.access import EVERY_ROLE, PUBLIC, RULES, Access, route_table
+from voice_agent.content.api_deps import ContentRoute
 from voice_agent.transports.server import create_app
 
 # Routes other parts of the product own, and their own tests guard: the citizen's public API
@@ -60,7 +60,9 @@ def test_every_route_has_a_rule() -> None:
     unruled = [
         r
         for r in ROUTES
-        if r not in RULES and r not in PUBLIC and r not in CITIZEN
+        if r not in RULES
+        and r not in PUBLIC
+        and r not in CITIZEN
         and not r[1].startswith(CONTENT_PREFIXES)
     ]
     assert unruled == [], (
@@ -90,7 +92,9 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 USER_OF = {"staff": "sam", "supervisor": "sue", "editor": "ed", "reviewer": "rita", "admin": "ana"}
 
 
-@pytest.mark.parametrize(("method", "path", "role"), CASES, ids=[f"{m} {p} {r}" for m, p, r in CASES])
+@pytest.mark.parametrize(
+    ("method", "path", "role"), CASES, ids=[f"{m} {p} {r}" for m, p, r in CASES]
+)
 def test_route_and_role(shared: Api, method: str, path: str, role: str | None) -> None:
     rule = RULES.get((method, path))
     allowed = rule is not None and role in rule.roles
@@ -136,7 +140,9 @@ def test_writes_need_the_csrf_token(shared: Api, method: str, path: str) -> None
     r = shared(method, concrete(path), user, csrf=False, json=BODIES.get((method, path)))
     assert r.status_code == 403 and "X-CSRF-Token" in r.json()["detail"], r.text
     forged = {"X-CSRF-Token": "forged"}
-    r = shared(method, concrete(path), user, csrf=False, headers=forged, json=BODIES.get((method, path)))
+    r = shared(
+        method, concrete(path), user, csrf=False, headers=forged, json=BODIES.get((method, path))
+    )
     assert r.status_code == 403
 
 

@@ -32,7 +32,9 @@ def make_desk(
 ) -> tuple[Desk, list[Handoff], Clock]:
     changes: list[Handoff] = []
     clock = Clock()
-    desk = Desk(settings, grace, lambda t: t.replace("245678901", "[number]"), changes.append, clock)
+    desk = Desk(
+        settings, grace, lambda t: t.replace("245678901", "[number]"), changes.append, clock
+    )
     return desk, changes, clock
 
 
