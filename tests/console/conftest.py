@@ -75,10 +75,12 @@ def add_users(settings: Settings) -> None:
     conn.close()
 
 
-def make_console_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
+def make_console_app(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, web_dir: Path | None = None
+) -> FastAPI:
     monkeypatch.setattr(server, "Services", FakeServices)
     add_users(settings)
-    return server.create_app(settings, web_dir=settings.root / "no-web")
+    return server.create_app(settings, web_dir=web_dir or settings.root / "no-web")
 
 
 @pytest.fixture
