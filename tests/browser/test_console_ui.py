@@ -176,7 +176,7 @@ def test_staff_take_over_a_flagged_conversation(chromium: Any, live: LiveConsole
         "Espere um momento, por favor — vou ajudá-lo.",
     ]
     assert citizen.statuses[-1].state == "accepted" and citizen.statuses[-1].staff_name == "Samuel"
-    # the conversation core would now publish the staff replies on the bus: the transcript shows them
+    # the conversation core then publishes the staff replies on the bus: the transcript shows them
     live.publish(
         {
             "session": "k-lisboa-2",
@@ -249,7 +249,7 @@ def test_the_console_works_with_the_keyboard_alone(chromium: Any, live: LiveCons
     hid = live.call(
         live.app.state.console.desk.request, "k-faro-1", "fr", "button", None
     ).handoff_id
-    page.wait_for_selector(f"#queue .queue-item[data-session=k-faro-1] button.btn-primary")
+    page.wait_for_selector("#queue .queue-item[data-session=k-faro-1] button.btn-primary")
 
     def tab_to(selector: str, limit: int = 80) -> None:
         for _ in range(limit):
