@@ -283,3 +283,70 @@ def test_the_console_works_with_the_keyboard_alone(chromium: Any, live: LiveCons
     assert live.call(live.app.state.console.desk.for_session, "k-faro-1") is None
     del hid
     context.close()
+
+
+NO_WEBRTC = "delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;"
+
+
+def test_the_kiosk_shows_the_hand_off_truthfully(chromium: Any, live: LiveConsole) -> None:
+    """The kiosk's side (handoff.js), driven by the messages of docs/WIRE.md."""
+    context = chromium.new_context(viewport={"width": 1080, "height": 1920})
+    page = context.new_page()
+    page.add_init_script(NO_WEBRTC)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live.url}/kiosk?idle=0&lang=uk&location=Loja%20do%20Cidad%C3%A3o%20Lisboa")
+    page.wait_for_function("() => window.voiceApp?.handoffPanel")
+    page.click(".lang-option[data-lang=uk]")
+    page.evaluate("""() => {
+        window.__sent = [];
+        window.voiceApp.send = (m) => { window.__sent.push(m); return true; };
+        const say = (m) => window.voiceApp.handleMessage(m);
+        say({type: "transcript", turn_id: "t1", text: "Як отримати NIF?", final: true, language: "uk"});
+        say({type: "reply", turn_id: "t1", faq_id: "nif", language: "uk", link: null,
+             handoff: false, speaker: "assistant", staff_name: null});
+        say({type: "sentence", turn_id: "t1", text: "NIF можна отримати в Serviço de Finanças."});
+        say({type: "reply_end", turn_id: "t1", text: "NIF можна отримати в Serviço de Finanças.",
+             cancelled: false});
+        say({type: "handoff", turn_id: null, handoff_id: "h1", state: "waiting", on_duty: true,
+             position: 2, staff_name: null, helpline: null, helpline_mobile: null, hours: null});
+    }""")
+    assert page.is_visible("#handoff-panel")
+    assert "2" in page.inner_text("#handoff-status") and "черз" in page.inner_text(
+        "#handoff-status"
+    )
+    assert page.is_visible("#thumbs")
+    page.click("#thumbs .thumb[data-rating=down]")
+    assert page.evaluate("window.__sent") == [
+        {"type": "feedback", "turn_id": "t1", "rating": "down"}
+    ]
+    shot(page, "kiosk-waiting")
+    assert_accessible(page, "kiosk waiting for a person")
+    page.click("#handoff-cancel")
+    assert page.evaluate("window.__sent.at(-1)") == {"type": "handoff_cancel"}
+    page.evaluate("""() => {
+        const say = (m) => window.voiceApp.handleMessage(m);
+        say({type: "handoff", turn_id: null, handoff_id: "h1", state: "accepted", on_duty: true,
+             position: null, staff_name: "Samuel", helpline: null, helpline_mobile: null, hours: null});
+        say({type: "staff_viewing", turn_id: null, viewing: true});
+        say({type: "reply", turn_id: "s1", faq_id: null, language: "uk", link: null,
+             handoff: false, speaker: "staff", staff_name: "Samuel"});
+        say({type: "sentence", turn_id: "s1", text: "Зачекайте хвилинку, я вам допоможу."});
+        say({type: "reply_end", turn_id: "s1", text: "Зачекайте хвилинку, я вам допоможу.",
+             cancelled: false});
+    }""")
+    assert "Samuel" in page.inner_text("#handoff-status")
+    assert page.is_visible("#staff-viewing")
+    assert page.is_visible("#staff-label") and "Samuel" in page.inner_text("#staff-label")
+    assert page.is_hidden("#thumbs")  # staff words are not rated as FAQ answers
+    shot(page, "kiosk-staff")
+    assert_accessible(page, "kiosk with a person holding the conversation")
+    page.evaluate("""() => window.voiceApp.handleMessage({type: "handoff", turn_id: null,
+        handoff_id: null, state: "unavailable", on_duty: false, position: null, staff_name: null,
+        helpline: "808 257 257", helpline_mobile: "+351 218 106 191", hours: "Пн–Пт, 09:00–18:00"})""")
+    detail = page.inner_text("#handoff-detail")
+    assert "808 257 257" in detail and "218 106 191" in detail and "09:00–18:00" in detail
+    assert page.is_hidden("#handoff-cancel")  # nothing to wait for: no promise
+    shot(page, "kiosk-nobody")
+    assert errors == []
+    context.close()
