@@ -302,7 +302,8 @@ def test_the_kiosk_shows_the_hand_off_truthfully(chromium: Any, live: LiveConsol
         window.__sent = [];
         window.voiceApp.send = (m) => { window.__sent.push(m); return true; };
         const say = (m) => window.voiceApp.handleMessage(m);
-        say({type: "transcript", turn_id: "t1", text: "Як отримати NIF?", final: true, language: "uk"});
+        say({type: "transcript", turn_id: "t1", text: "Як отримати NIF?", final: true,
+             language: "uk"});
         say({type: "reply", turn_id: "t1", faq_id: "nif", language: "uk", link: null,
              handoff: false, speaker: "assistant", staff_name: null});
         say({type: "sentence", turn_id: "t1", text: "NIF можна отримати в Serviço de Finanças."});
@@ -327,7 +328,8 @@ def test_the_kiosk_shows_the_hand_off_truthfully(chromium: Any, live: LiveConsol
     page.evaluate("""() => {
         const say = (m) => window.voiceApp.handleMessage(m);
         say({type: "handoff", turn_id: null, handoff_id: "h1", state: "accepted", on_duty: true,
-             position: null, staff_name: "Samuel", helpline: null, helpline_mobile: null, hours: null});
+             position: null, staff_name: "Samuel", helpline: null, helpline_mobile: null,
+             hours: null});
         say({type: "staff_viewing", turn_id: null, viewing: true});
         say({type: "reply", turn_id: "s1", faq_id: null, language: "uk", link: null,
              handoff: false, speaker: "staff", staff_name: "Samuel"});
@@ -343,7 +345,8 @@ def test_the_kiosk_shows_the_hand_off_truthfully(chromium: Any, live: LiveConsol
     assert_accessible(page, "kiosk with a person holding the conversation")
     page.evaluate("""() => window.voiceApp.handleMessage({type: "handoff", turn_id: null,
         handoff_id: null, state: "unavailable", on_duty: false, position: null, staff_name: null,
-        helpline: "808 257 257", helpline_mobile: "+351 218 106 191", hours: "Пн–Пт, 09:00–18:00"})""")
+        helpline: "808 257 257", helpline_mobile: "+351 218 106 191",
+        hours: "Пн–Пт, 09:00–18:00"})""")
     detail = page.inner_text("#handoff-detail")
     assert "808 257 257" in detail and "218 106 191" in detail and "09:00–18:00" in detail
     assert page.is_hidden("#handoff-cancel")  # nothing to wait for: no promise
