@@ -353,3 +353,39 @@ def test_the_kiosk_shows_the_hand_off_truthfully(chromium: Any, live: LiveConsol
     shot(page, "kiosk-nobody")
     assert errors == []
     context.close()
+
+
+def test_ratings_reach_the_editors_inbox(chromium: Any, live: LiveConsole) -> None:
+    live.publish(
+        opened("k-braga-1", "pt"),
+        *turn(
+            "k-braga-1",
+            "b1",
+            "Qual é o número do SNS 24?",
+            "pt",
+            "faq",
+            "sns24-line",
+            "Ligue para o SNS 24 pelo 808 24 24 24.",
+        ),
+        {
+            "session": "k-braga-1",
+            "type": "feedback",
+            "turn_id": "b1",
+            "t": 2.0,
+            "rating": "down",
+            "faq_id": "sns24-line",
+        },
+    )
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live.url}/editor#/inbox")
+    page.wait_for_function("() => document.body.dataset.ready === '1'")
+    page.fill("#login-user", "ed")
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-go")
+    page.wait_for_selector("#ratings li.rating")
+    text = page.inner_text("#ratings")
+    assert "sns24-line v1" in text and "not helpful" in text and "SNS 24" in text
+    results = Axe().run(page, context=".ratings", options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+    context.close()
