@@ -28,6 +28,7 @@ CITIZEN = {
     ("POST", "/api/ask"),
     ("POST", "/api/rtc/offer"),
     ("POST", "/api/handoff"),
+    ("WS", "/api/text"),  # the conversation core's text transport (the citizen's)
     ("GET", "/"),
     ("GET", "/kiosk"),
     ("GET", "/editor"),
