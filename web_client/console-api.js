@@ -110,8 +110,8 @@ export class LiveFeed {
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.seq = 0;
-      this._send({ type: "hello", csrf: this.csrf, name: this.name });
-      for (const id of this.watching) this._send({ type: "watch", session_id: id });
+      this._emit({ type: "hello", csrf: this.csrf, name: this.name });
+      for (const id of this.watching) this._emit({ type: "watch", session_id: id });
       this.retry = 1000;
       this.onState("open");
     });
@@ -136,7 +136,7 @@ export class LiveFeed {
     });
   }
 
-  _send(msg) {
+  _emit(msg) {
     if (this.ws?.readyState !== WebSocket.OPEN) return false;
     this.seq += 1;
     this.ws.send(JSON.stringify({ ...msg, seq: this.seq }));
@@ -145,12 +145,12 @@ export class LiveFeed {
 
   watch(id) {
     this.watching.add(id);
-    this._send({ type: "watch", session_id: id });
+    this._emit({ type: "watch", session_id: id });
   }
 
   unwatch(id) {
     if (!this.watching.delete(id)) return;
-    this._send({ type: "unwatch", session_id: id });
+    this._emit({ type: "unwatch", session_id: id });
   }
 
   stop() {

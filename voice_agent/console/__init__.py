@@ -44,7 +44,11 @@ def install(app: FastAPI, settings: Settings, web_dir: Path) -> None:
                 lambda: services.engine.retriever.entries,
             )
             await console.start()
-            services.sessions.desk = console.desk  # conversations ask this desk for a person
+            # Every transport's conversations ask this desk for a person (WebRTC sessions; the
+            # text transport too where there is one). They are built before the console is.
+            for transport in ("sessions", "texts"):
+                if hasattr(services, transport):
+                    getattr(services, transport).desk = console.desk
             a.state.console = console
             yield state
         # the sessions are closed by now (they detached from the desk): stop the console
