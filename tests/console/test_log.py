@@ -280,6 +280,23 @@ async def test_search_stats_export_and_retention(log: Any) -> None:
     assert left == 0  # the turns went with their session
 
 
+def test_csv_keeps_formulas_out() -> None:
+    d = {
+        "sessions": 1,
+        "questions": 1,
+        "answer_rate": None,
+        "answered": 0,
+        "in_domain_questions": 0,
+        "sessions_per_hour": [],
+        "questions_per_language": {},
+        "questions_per_topic": {'=HYPERLINK("x")': 1},
+        "handoffs": {},
+        "handoff_wait_s": {"n": 0, "p50": None},
+        "latency_ms": {},
+    }
+    assert 'questions_per_topic,"\'=HYPERLINK(""x"")",1' in stats.to_csv(d)
+
+
 def test_percentiles() -> None:
     assert stats.percentile([], 50) is None
     assert stats.percentile([5.0], 95) == 5.0

@@ -102,9 +102,21 @@ def dashboard(
     }
 
 
+class _SafeWriter:
+    """csv.writer that keeps spreadsheet formulas out (a topic named "=HYPERLINK(...)")."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._w = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: list[Any]) -> None:
+        self._w.writerow(
+            ["'" + c if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in row]
+        )
+
+
 def to_csv(d: dict[str, Any]) -> str:
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = _SafeWriter(out)
     w.writerow(["section", "key", "value"])
     for key in ("sessions", "questions", "answer_rate", "answered", "in_domain_questions"):
         w.writerow(["total", key, "" if d[key] is None else d[key]])
