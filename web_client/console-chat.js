@@ -152,7 +152,9 @@ export class ConversationPanel {
       meta.length ? el("p", { className: "turn-meta" }, meta.join(" · ")) : null,
       stages.length ? el("p", { className: "turn-meta" }, "Latency: ",
         stages.map(([k, v]) => `${k} ${ms(v)}`).join(" · ")) : null);
-    if (t.speaker === "assistant" && t.turn_id && t.text) item.append(this.rateForm(t));
+    // FAQ answers can be rated (the rating goes to that entry's editors); "no answer" replies
+    // already reach them as unanswered questions.
+    if (t.speaker === "assistant" && t.turn_id && t.text && t.faq_id) item.append(this.rateForm(t));
     return item;
   }
 
@@ -210,9 +212,12 @@ export class ConversationPanel {
     const search = el("input", { id: "answer-q", type: "search", maxlength: "100" });
     const select = el("select", { id: "answer-pick", size: "5" });
     const preview = el("p", { className: "answer-preview", id: "answer-preview", ...langAttrs(h.language) });
+    let asked = 0; // typing sends a search per key: only the latest answer is shown
     const load = async () => {
+      const mine = ++asked;
       try {
         const answers = await this.api.answers(h.language, search.value.trim());
+        if (mine !== asked) return;
         clear(select, answers.map((a) => el("option", { value: a.faq_id, dataset: { answer: a.answer } },
           `${a.faq_id} — ${a.question}`)));
         preview.textContent = "";

@@ -148,10 +148,13 @@ export class HandoffPanel {
         : ht(lang, "accepted");
     } else if (m.state === "unavailable" || m.state === "expired" || !m.on_duty) {
       this.status.textContent = ht(lang, "nobody");
-      const phone = t(lang, "human_phone", {
+      // The numbers, unless the page's own helpline panel (#human) already shows them.
+      const human = this.doc.getElementById("human");
+      const phone = human && !human.hidden ? "" : t(lang, "human_phone", {
         line: HELPLINE.line, phone: m.helpline ?? HELPLINE.phone, mobile: m.helpline_mobile ?? HELPLINE.mobile,
       });
-      this.detail.textContent = m.hours ? `${phone} ${ht(lang, "hours", { hours: m.hours })}` : phone;
+      const hours = m.hours ? ht(lang, "hours", { hours: m.hours }) : "";
+      this.detail.textContent = [phone, hours].filter(Boolean).join(" ");
       this.detail.hidden = false;
     } else if (m.state === "cancelled") {
       this.status.textContent = ht(lang, "cancelled");

@@ -116,8 +116,8 @@ def test_nobody_signed_in_gives_the_helpline_not_a_promise(browsers: Any, server
     answered(kiosk)  # the citizen asked a question first
     kiosk.click("#handoff")
     kiosk.wait_for_selector("#handoff-panel:not([hidden])", timeout=30_000)
-    detail = kiosk.inner_text("#handoff-detail")
-    assert "808 257 257" in detail, detail
+    shown = kiosk.inner_text("#handoff-panel") + kiosk.inner_text("#human")
+    assert "808 257 257" in shown and "00:00" in shown, shown
     assert "will be with you" not in kiosk.inner_text("#handoff-status")
     kiosk.wait_for_function(
         "() => document.querySelector('#cap-assistant .cap-text')?.innerText.includes('257')",
