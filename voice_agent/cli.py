@@ -1,4 +1,5 @@
-"""Command line: serve, ask, say, transcribe, models, faq. Errors are messages, not tracebacks."""
+"""Command line: serve, ask, say, transcribe, models, faq, users, privacy. Errors are messages,
+not tracebacks."""
 
 from __future__ import annotations
 
@@ -68,7 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     uact = u.add_subparsers(dest="action", required=True)
     ua = uact.add_parser("add", help="create an account")
     ua.add_argument("name")
-    ua.add_argument("--role", choices=["editor", "reviewer", "admin"], default="editor")
+    ua.add_argument(
+        "--role", choices=["editor", "reviewer", "admin", "staff", "supervisor"], default="editor"
+    )
     ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     up = uact.add_parser("passwd", help="set an account's password (ends its sessions)")
     up.add_argument("name")
@@ -76,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     uact.add_parser("list", help="list the accounts")
     for action, what in (("disable", "disable an account"), ("enable", "enable an account")):
         uact.add_parser(action, help=what).add_argument("name")
+
+    pv = sub.add_parser("privacy", help="retention purge; one conversation's data (access request)")
+    pact = pv.add_subparsers(dest="action", required=True)
+    pact.add_parser("purge", help="delete what is older than the retention periods, now")
+    pe = pact.add_parser("export", help="everything kept about one conversation, as JSON")
+    pe.add_argument("session")
     return p
 
 
@@ -435,6 +444,20 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     return _run(run)
 
 
+def cmd_privacy(settings: Settings, args: argparse.Namespace) -> int:
+    from voice_agent.console.privacy import export_session, purge_all
+
+    if args.action == "purge":
+        removed = purge_all(settings)
+        print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in removed.items()))
+        return 0
+    data = export_session(settings, args.session)
+    if data is None:
+        raise BadInput(f"no conversation {args.session!r} (never seen, or already purged)")
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "ask": cmd_ask,
@@ -444,6 +467,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "faq": cmd_faq,
     "eval": cmd_eval,
     "users": cmd_users,
+    "privacy": cmd_privacy,
 }
 
 if __name__ == "__main__":

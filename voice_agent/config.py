@@ -146,6 +146,23 @@ class HandoffSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    """The contact-centre console (voice_agent/console/)."""
+
+    # A console whose websocket drops (a reload, a flaky link) keeps its accepted hand-offs this
+    # long; then they go back to the queue and the citizen is told.
+    reconnect_grace_s: float = 15.0
+    viewer_queue: int = 256  # messages one console may fall behind before its oldest drop
+    max_message_bytes: int = 4096  # one console -> server websocket message
+    slow_first_audio_ms: float = 4000.0  # a turn slower than this to first audio is flagged
+    low_confidence: float = 0.6  # an answer below this counts as a miss for the flags
+    audit_retention_days: int = 365  # who viewed / sent what (no citizen text in it)
+    # Bearer token a Prometheus scraper sends to GET /metrics; empty: a supervisor or admin
+    # login is needed (as for every other console route).
+    metrics_token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     root: Path = field(default_factory=Path.cwd)
     models_dir: Path = Path("models")
@@ -162,6 +179,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     content: ContentSettings = field(default_factory=ContentSettings)
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     def path(self, p: Path | str) -> Path:
         """Resolve a setting path against the project root."""

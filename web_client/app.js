@@ -21,6 +21,7 @@ import {
   normalizeLanguage,
   t,
 } from "./i18n.js";
+import { attachHandoff } from "./handoff.js";
 import { SpokenReply } from "./reply.js";
 import { MicError, VoiceSession, openMicrophone, rtcSupported } from "./rtc.js";
 import { View } from "./view.js";
@@ -640,3 +641,4 @@ export class App {
 
 const mode = document.body?.dataset.mode;
 if (mode) window.voiceApp = new App(document, mode);
+if (mode) attachHandoff(window.voiceApp, document); // waiting, staff, thumbs (handoff.js)

@@ -3,6 +3,7 @@
 import { LANGUAGES } from "./i18n.js";
 import { ask, clear, el, field, languageName, say, setLang } from "./editor-dom.js";
 import { formatTime, t } from "./editor-i18n.js";
+import { RatingsList } from "./editor-ratings.js";
 
 const fixed = (x, n = 3) => (x == null ? t("none") : Number(x).toFixed(n));
 
@@ -128,9 +129,12 @@ export class InboxView {
       this.msg,
       this.list,
     );
+    this.ratings = new RatingsList(api, { navigate }); // console ratings (editor-ratings.js)
+    root.append(this.ratings.section);
   }
 
   async load() {
+    this.ratings.load();
     try {
       const clusters = await this.api.inbox(this.status.value);
       clear(this.list, clusters.length ? clusters.map((c) => this.card(c)) : el("li", { className: "muted" }, t("inbox_empty")));

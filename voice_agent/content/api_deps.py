@@ -94,7 +94,7 @@ class Guard:
         )
 
     async def _principal(
-        self, request: Request, token: str | None, role: Role, csrf: str | None
+        self, request: Request, token: str | None, role: Role | None, csrf: str | None
     ) -> Principal:
         if not token:
             raise NotLoggedIn("log in first")
@@ -103,17 +103,19 @@ class Guard:
             raise NotLoggedIn("your session has ended: log in again")
         if csrf is not None and not hmac.compare_digest(csrf.encode(), p.csrf_token.encode()):
             raise ForbiddenError(f"missing or wrong {CSRF_HEADER} header")
-        if role_rank(p.role) < role_rank(role):
+        if role is not None and role_rank(p.role) < role_rank(role):
             raise ForbiddenError(f"this needs the {role} role (you are {p.role})")
         return p
 
-    def reader(self, role: Role = "editor") -> Dependency:
+    def reader(self, role: Role | None = "editor") -> Dependency:
+        """role None: any signed-in account (the console's staff too)."""
+
         async def reader(request: Request, token: str | None = Security(self.cookie)) -> Principal:
             return await self._principal(request, token, role, None)
 
         return reader
 
-    def writer(self, role: Role = "editor") -> Dependency:
+    def writer(self, role: Role | None = "editor") -> Dependency:
         async def writer(
             request: Request,
             token: str | None = Security(self.cookie),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from voice_agent.content.records import Cluster, Principal, Question, User, Version
 from voice_agent.content.schema import ENTRY_ID_PATTERN, LANG_PATTERN, EntryBody, StrictModel
 
-RoleName = Literal["editor", "reviewer", "admin"]
+RoleName = Literal["editor", "reviewer", "admin", "staff", "supervisor"]
 BIG = 2**31 - 1  # SQLite integers: keep generated numbers in range
 
 

@@ -16,6 +16,15 @@ from typing import ParamSpec, TypeVar
 T = TypeVar("T")
 P = ParamSpec("P")
 
+USERS_TABLE = """CREATE TABLE IF NOT EXISTS content_users (
+    username TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('editor', 'reviewer', 'admin', 'staff', 'supervisor')),
+    password_hash TEXT NOT NULL,   -- argon2id
+    created_at REAL NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+);
+"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS content_versions (
     entry_id TEXT NOT NULL,
@@ -43,14 +52,7 @@ CREATE TABLE IF NOT EXISTS content_audit (
 );
 CREATE INDEX IF NOT EXISTS content_audit_entry ON content_audit (entry_id, at);
 
-CREATE TABLE IF NOT EXISTS content_users (
-    username TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('editor', 'reviewer', 'admin')),
-    password_hash TEXT NOT NULL,   -- argon2id
-    created_at REAL NOT NULL,
-    disabled INTEGER NOT NULL DEFAULT 0
-);
-
+{users}
 CREATE TABLE IF NOT EXISTS content_sessions (
     token_hash TEXT PRIMARY KEY,   -- sha256 of the cookie value; the token itself is not stored
     username TEXT NOT NULL,
@@ -94,7 +96,27 @@ CREATE TABLE IF NOT EXISTS content_unanswered (
 );
 CREATE INDEX IF NOT EXISTS content_unanswered_cluster ON content_unanswered (cluster_id);
 CREATE INDEX IF NOT EXISTS content_unanswered_at ON content_unanswered (at);
-"""
+""".replace("{users}", USERS_TABLE)
+
+
+def _widen_roles(conn: sqlite3.Connection) -> None:
+    """Databases made before the console roles: rebuild content_users with the new CHECK
+    (SQLite cannot alter a constraint in place). Rows are copied as they are."""
+    row = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'content_users'"
+    ).fetchone()
+    if row is None or "supervisor" in row[0]:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("ALTER TABLE content_users RENAME TO content_users_old")
+        conn.execute(USERS_TABLE)
+        conn.execute("INSERT INTO content_users SELECT * FROM content_users_old")
+        conn.execute("DROP TABLE content_users_old")
+    except sqlite3.Error:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -103,6 +125,7 @@ def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
+    _widen_roles(conn)
     conn.executescript(SCHEMA)
     return conn
 

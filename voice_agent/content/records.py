@@ -7,15 +7,18 @@ from typing import Any, Literal
 
 State = Literal["draft", "review", "published", "superseded", "rejected", "deleted"]
 STATES: tuple[State, ...] = ("draft", "review", "published", "superseded", "rejected", "deleted")
-Role = Literal["editor", "reviewer", "admin"]
-ROLES: tuple[Role, ...] = ("editor", "reviewer", "admin")  # each may do what the previous may
+Role = Literal["editor", "reviewer", "admin", "staff", "supervisor"]
+ROLES: tuple[Role, ...] = ("editor", "reviewer", "admin", "staff", "supervisor")
+# The FAQ side: each may do what the previous may. Console roles (staff < supervisor, see
+# voice_agent/console/access.py) rank below all of them here: they never edit the FAQ.
+CONTENT_ROLES: tuple[Role, ...] = ("editor", "reviewer", "admin")
 ClusterStatus = Literal["open", "dismissed", "resolved"]
 CLUSTER_STATUSES: tuple[ClusterStatus, ...] = ("open", "dismissed", "resolved")
 SYSTEM_AUTHOR = "faq_db"  # versions imported from the YAML files
 
 
 def role_rank(role: str) -> int:
-    return ROLES.index(role) if role in ROLES else -1  # type: ignore[arg-type]
+    return CONTENT_ROLES.index(role) if role in CONTENT_ROLES else -1  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from voice_agent.config import Settings
+from voice_agent.console import install as install_console
 from voice_agent.content.api import make_router as content_router
 from voice_agent.content.service import ContentService
 from voice_agent.conversation.ask import ask
@@ -158,6 +159,7 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
         await websocket.app.state.services.texts.serve(websocket, lang)
 
     app.include_router(content_router(lambda request: request.app.state.content))
+    install_console(app, settings, web_dir)  # /console, /api/console/*, /metrics, the desk
 
     @app.exception_handler(RateLimited)
     async def rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
