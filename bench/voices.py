@@ -148,8 +148,11 @@ async def run(args: argparse.Namespace, out: TextIO, done: set[tuple[str, str, s
 def table() -> str:
     rows = [json.loads(x) for x in OUT_JSONL.read_text(encoding="utf-8").splitlines()]
     by: dict[tuple[str, str], list[dict[str, float]]] = defaultdict(list)
-    for r in rows:
-        by[(r["lang"], r["voice"])].append(r)
+    seen: set[tuple[str, str, str]] = set()
+    for r in rows:  # a voice that fell back to espeak-ng is recorded under espeak's name: once
+        if (r["lang"], r["voice"], r["entry"]) not in seen:
+            seen.add((r["lang"], r["voice"], r["entry"]))
+            by[(r["lang"], r["voice"])].append(r)
     lines = [
         "| lang | voice | sentences | CER mean | CER median | RTF | trained | default |",
         "|---|---|---:|---:|---:|---:|---|---|",

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.fakes import fake_engine
 from voice_agent.config import Settings, TtsSettings
 from voice_agent.content.faq import FaqEntry, LocalizedText
 from voice_agent.language.languages import CODES
@@ -16,7 +17,8 @@ from voice_agent.speech_out import voices as voices_module
 from voice_agent.speech_out.engines import SpeechAudio, Synthesizer
 from voice_agent.speech_out.reply_cache import ReplyAudioCache, audio_key, known_replies, pieces
 from voice_agent.speech_out.voices import VoiceRegistry
-from tests.fakes import fake_engine
+
+FAQ = Path(__file__).resolve().parents[2] / "faq_db"
 
 
 class CountingSynth:
@@ -44,14 +46,18 @@ class CountingBuilder:
 
 
 def entry(answer_pt: str, entry_id: str = "nif") -> FaqEntry:
-    langs = {c: LocalizedText(f"q {c}", ("a", "b", "c"), f"{answer_pt} ({c}).", "reviewed")
-             for c in CODES}
+    langs = {
+        c: LocalizedText(f"q {c}", ("a", "b", "c"), f"{answer_pt} ({c}).", "reviewed")
+        for c in CODES
+    }
     langs["pt"] = LocalizedText("Como tiro o NIF?", ("a", "b", "c"), answer_pt, "reviewed")
     return FaqEntry(entry_id, "tax", "team", "2026-01-01", ("https://x.pt",), langs)
 
 
 @pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[VoiceRegistry, list[tuple[str, str]]]:
+def registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[VoiceRegistry, list[tuple[str, str]]]:
     monkeypatch.setattr(voices_module, "IDLE_GRACE_S", 0.01)
     settings = Settings(root=tmp_path, tts=replace(TtsSettings(), reply_cache=True))
     log: list[tuple[str, str]] = []
@@ -71,15 +77,22 @@ async def fill(reg: VoiceRegistry, entries: list[FaqEntry]) -> None:
 
 
 def test_pieces_follow_the_turns_split() -> None:
-    text = ("Pode pedir o NIF num Serviço de Finanças ou numa Loja do Cidadão; em regra, é "
-            "preciso marcar o atendimento antes. Leve o passaporte.")
-    assert pieces(text) == ["Pode pedir o NIF num Serviço de Finanças ou numa Loja do Cidadão;",
-                            "em regra, é preciso marcar o atendimento antes.", "Leve o passaporte."]
+    text = (
+        "Pode pedir o NIF num Serviço de Finanças ou numa Loja do Cidadão; em regra, é "
+        "preciso marcar o atendimento antes. Leve o passaporte."
+    )
+    assert pieces(text) == [
+        "Pode pedir o NIF num Serviço de Finanças ou numa Loja do Cidadão;",
+        "em regra, é preciso marcar o atendimento antes.",
+        "Leve o passaporte.",
+    ]
 
 
 def test_cache_round_trip_and_corrupt_file(tmp_path: Path) -> None:
     cache = ReplyAudioCache(tmp_path)
-    audio = SpeechAudio(np.arange(100, dtype=np.int16), 24000, "Olá.", visemes=((0.0, "O"), (0.004, "rest")))
+    audio = SpeechAudio(
+        np.arange(100, dtype=np.int16), 24000, "Olá.", visemes=((0.0, "O"), (0.004, "rest"))
+    )
     cache.put("k1", audio)
     got = cache.get("k1")
     assert got is not None and got.sample_rate == 24000 and got.visemes == audio.visemes
@@ -89,7 +102,9 @@ def test_cache_round_trip_and_corrupt_file(tmp_path: Path) -> None:
     assert cache.get("never-made") is None and cache.corrupt == 1
 
 
-async def test_hit_miss_eviction_and_resynthesis(registry: tuple[VoiceRegistry, list[tuple[str, str]]]) -> None:
+async def test_hit_miss_eviction_and_resynthesis(
+    registry: tuple[VoiceRegistry, list[tuple[str, str]]],
+) -> None:
     reg, log = registry
     first = [entry("Pode pedir o NIF num Serviço de Finanças. Leve o passaporte.")]
     await fill(reg, first)
@@ -109,7 +124,9 @@ async def test_hit_miss_eviction_and_resynthesis(registry: tuple[VoiceRegistry, 
 
     # publish a new version: old pieces evicted, only the new sentence is made
     log.clear()
-    await fill(reg, [entry("Pode pedir o NIF num Serviço de Finanças. Leve o cartão de residência.")])
+    await fill(
+        reg, [entry("Pode pedir o NIF num Serviço de Finanças. Leve o cartão de residência.")]
+    )
     new = [t for _, t in log]
     assert new == ["Leve o cartão de residência."] * len(CODES)  # the one new sentence, 20 voices
     old_key = audio_key(reg.voice_tag(reg.describe("pt")), "pt", "Leve o passaporte.")
@@ -123,18 +140,24 @@ async def test_hit_miss_eviction_and_resynthesis(registry: tuple[VoiceRegistry, 
     assert log == [(reg.describe("pt"), "Leve o cartão de residência.")]
     assert reg.cache.corrupt == 1
     log.clear()
-    await fill(reg, [entry("Pode pedir o NIF num Serviço de Finanças. Leve o cartão de residência.")])
+    await fill(
+        reg, [entry("Pode pedir o NIF num Serviço de Finanças. Leve o cartão de residência.")]
+    )
     assert log == [(reg.describe("pt"), "Leve o cartão de residência.")] and reg.cache.has(key)
 
 
-async def test_a_whole_turn_is_served_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_whole_turn_is_served_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The cache's split into pieces is the engine's: a curated reply needs no live synthesis."""
-    faq = Path(__file__).resolve().parents[2] / "faq_db"
+    faq = FAQ
     engine = fake_engine(tmp_path, faq)
     monkeypatch.setattr(voices_module, "IDLE_GRACE_S", 0.01)
     log: list[tuple[str, str]] = []
-    reg = VoiceRegistry(replace(engine.settings, tts=replace(TtsSettings(), reply_cache=True)),
-                        builders=lambda threads: CountingBuilder(log))
+    reg = VoiceRegistry(
+        replace(engine.settings, tts=replace(TtsSettings(), reply_cache=True)),
+        builders=lambda threads: CountingBuilder(log),
+    )
     engine.voices = reg
     try:
         from voice_agent.content.faq import load_entries
@@ -145,7 +168,12 @@ async def test_a_whole_turn_is_served_from_the_cache(tmp_path: Path, monkeypatch
         log.clear()
         from voice_agent.conversation.engine import Session, TurnInput
 
-        chunks = [e async for e in engine.turn(TurnInput(text="Qual é o número do SNS 24?", language="pt"), Session())]
+        chunks = [
+            e
+            async for e in engine.turn(
+                TurnInput(text="Qual é o número do SNS 24?", language="pt"), Session()
+            )
+        ]
         assert any(type(e).__name__ == "AudioChunk" for e in chunks)
         assert log == [] and reg.hits >= 2 and reg.misses == 0
     finally:

@@ -43,7 +43,7 @@ class KokoroLanguage:
 KOKORO_LANGUAGES: dict[str, KokoroLanguage] = {
     "pt": KokoroLanguage("pf_dora", "pt", trained=True, default=True),
     "es": KokoroLanguage("ef_dora", "es", trained=True, default=True),
-    "fr": KokoroLanguage("ff_siwis", "fr-fr", trained=True, default=True),
+    "fr": KokoroLanguage("ff_siwis", "fr", trained=True, default=True),
     "it": KokoroLanguage("if_sara", "it", trained=True, default=True),
     "hi": KokoroLanguage("hm_omega", "hi", trained=True, default=True),
     "zh": KokoroLanguage("zf_xiaoxiao", "misaki-zh", trained=True, default=True),
