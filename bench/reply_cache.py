@@ -68,13 +68,14 @@ async def latency(runs: int) -> None:
     base = load_settings()
     lang, text, entry_id = QUESTION
     with tempfile.TemporaryDirectory() as tmp:
-        settings = replace(base, var_dir=Path(tmp))
-        engine = Engine.create(settings)
+        engine = Engine.create(replace(base, tts=replace(base.tts, reply_cache=True)))
         try:
-            await engine.load_faq()
-            await engine.warm_up()  # starts the prefill: stop it, this bench fills by hand
             registry = engine.voices
             assert isinstance(registry, VoiceRegistry) and registry._prefill is not None
+            assert registry.cache is not None
+            registry.cache.folder = Path(tmp)  # a scratch cache: this bench fills it by hand
+            await engine.load_faq()
+            await engine.warm_up()
             registry._prefill.enabled = False
             if registry._prefill._task:
                 registry._prefill._task.cancel()

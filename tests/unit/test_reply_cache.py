@@ -69,7 +69,7 @@ def registry(
 async def fill(reg: VoiceRegistry, entries: list[FaqEntry]) -> None:
     reg.prepare(entries)
     reg.start_prefill()
-    for _ in range(2000):
+    for _ in range(12000):  # the filler runs at nice 19: slow on a busy machine
         await asyncio.sleep(0.01)
         if reg.status()["reply_audio"]["state"] == "done":
             return

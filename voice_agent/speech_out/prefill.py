@@ -29,6 +29,7 @@ from voice_agent.speech_out.voice_plan import Builder, FallbackVoice, Report
 from voice_agent.workers import ModelWorker
 
 log = logging.getLogger("voice_agent.voices")
+BATCH_S = 0.05  # the filler hands the worker back (and checks for live turns) this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,20 +134,33 @@ class Prefill:
             self._cache.put(piece.key, audio)
             return True
 
-        step = max(1, len(todo) // 10)
-        try:
-            for i, piece in enumerate(todo, 1):
-                await self._live_idle()
+        def make_some(batch: list[Piece]) -> list[bool | ServiceError]:
+            """Pieces until BATCH_S has passed (one Kokoro piece; several espeak-ng ones)."""
+            t0, done = time.monotonic(), list[bool | ServiceError]()
+            for piece in batch:
                 try:
-                    made = await self._worker.run(make, piece)
+                    done.append(make(piece))
                 except ServiceError as exc:
-                    log.warning("reply audio: %s (%s) not made: %s", piece.spoken[:40],
-                                piece.voice, exc.message)  # fmt: skip
-                    made = False
-                self.progress["made" if made else "failed"] += 1
-                self.progress["ready"] += int(made)
-                if i % step == 0:
-                    log.info("reply audio: %d/%d pieces ready", self.progress["ready"], total)
+                    done.append(exc)
+                if time.monotonic() - t0 > BATCH_S:
+                    break
+            return done
+
+        logged = 0
+        try:
+            while todo:
+                await self._live_idle()
+                results = await self._worker.run(make_some, todo[:64])
+                for piece, result in zip(todo, results, strict=False):
+                    if isinstance(result, ServiceError):
+                        log.warning("reply audio: %s (%s) not made: %s", piece.spoken[:40],
+                                    piece.voice, result.message)  # fmt: skip
+                    self.progress["made" if result is True else "failed"] += 1
+                    self.progress["ready"] += int(result is True)
+                todo = todo[len(results) :]
+                if self.progress["ready"] - logged >= total // 10:
+                    logged = self.progress["ready"]
+                    log.info("reply audio: %d/%d pieces ready", logged, total)
         finally:
             with contextlib.suppress(RuntimeError):  # the worker is already shut down
                 await self._worker.run(synths.clear)  # frees the filler's voices and Kokoro

@@ -9,6 +9,7 @@ anything else is synthesised live in the TTS worker.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -84,6 +85,7 @@ class VoiceRegistry:
         self.hits = 0
         self.misses = 0
         self._busy = 0
+        self._last_live = 0.0
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -136,6 +138,7 @@ class VoiceRegistry:
             return await self._worker.run(synth.synthesize, spoken)
         finally:
             self._busy -= 1
+            self._last_live = time.monotonic()
             if self._busy == 0:
                 self._idle.set()
 
@@ -143,9 +146,10 @@ class VoiceRegistry:
         """Returns once no live synthesis has run for IDLE_GRACE_S."""
         while True:
             await self._idle.wait()
-            await asyncio.sleep(IDLE_GRACE_S)
-            if self._idle.is_set():
+            wait = self._last_live + IDLE_GRACE_S - time.monotonic()
+            if wait <= 0 and self._idle.is_set():
                 return
+            await asyncio.sleep(max(wait, 0.0))
 
     def prepare(self, entries: Sequence[FaqEntry]) -> None:
         if self._prefill is not None:
