@@ -81,6 +81,15 @@ class FakeVoices:
         self.spoken.append(sentence)
         return synth.synthesize(sentence)
 
+    def prepare(self, entries: object) -> None:
+        return None
+
+    def start_prefill(self) -> None:
+        return None
+
+    def status(self) -> dict[str, object]:
+        return {}
+
     def close(self) -> None:
         return None
 

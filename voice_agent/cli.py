@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -307,17 +308,18 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
         settings.models_path.mkdir(parents=True, exist_ok=True)
         models.install(settings.models_path)
         return 0
+    from voice_agent.speech_out.voice_plan import voice_file_note
     from voice_agent.speech_out.voices import VoiceRegistry
 
-    installed = {e.kind: e for e in models.read_manifest(settings.models_path)}
-    voices = VoiceRegistry(settings)
+    installed = models.read_manifest(settings.models_path)
+    voices = VoiceRegistry(replace(settings, tts=replace(settings.tts, reply_cache=False)))
     stt_dir = settings.model_path(settings.stt.model_dir)
     llm = settings.model_path(settings.llm.model_file)
     trusted = set(settings.llm.trusted_languages)
     print(f"models folder: {settings.models_path}")
-    for kind, e in sorted(installed.items()):
+    for e in sorted(installed, key=lambda e: (e.kind, e.name)):
         present = (settings.models_path / e.file).exists()
-        print(f"  {kind:<11} {e.name:<36} {'ok' if present else 'MISSING'}  ({e.licence})")
+        print(f"  {e.kind:<11} {e.name:<36} {'ok' if present else 'MISSING'}  ({e.licence})")
     print(f"\n{'lang':<5} {'language':<12} {'speech-to-text':<28} {'voice':<32} answer mode")
     for code in CODES:
         mode = f"rephrase ({llm.stem})" if code in trusted and llm.exists() else "curated"
@@ -325,6 +327,8 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
             f"{code:<5} {BY_CODE[code].english_name:<12} {'faster-whisper:' + stt_dir.name:<28} "
             f"{voices.describe(code):<32} {mode}"
         )
+        if note := voice_file_note(settings, voices.describe(code)):
+            print(f"      {note}: espeak-ng speaks instead; {models.FIX}")
     voices.close()
     return 0
 

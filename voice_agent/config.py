@@ -46,6 +46,18 @@ class TtsSettings:
     espeak_rate_wpm: int = 160
     # language code -> voice file stem, to pick one of several installed Piper voices
     preferred_voices: dict[str, str] = field(default_factory=dict)
+    # Kokoro-82M (models/kokoro/) speaks where bench/voices.py measured it better than
+    # espeak-ng AND it was trained on the language (pt, es, fr, it, hi, zh; a Piper voice
+    # for the language still wins). Voices it was not trained on sound foreign-accented:
+    # opt in per language, e.g. accented_voices = ["de", "uk"] (de, ro, uk, ru, tr, ur).
+    accented_voices: tuple[str, ...] = ()
+    espeak_only: tuple[str, ...] = ()  # languages that keep espeak-ng although Kokoro exists
+    kokoro_voices: dict[str, str] = field(default_factory=dict)  # e.g. {pt = "pm_alex"}
+    kokoro_speed: float = 1.0
+    kokoro_threads: int = 2
+    # Curated answers and system messages are synthesised ahead of time into var/reply_audio/
+    # (in the background, at the lowest CPU priority); LLM rephrasings never are.
+    reply_cache: bool = True
 
 
 @dataclass(frozen=True, slots=True)

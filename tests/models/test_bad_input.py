@@ -63,7 +63,7 @@ def test_silent_wav_asks_to_repeat(tmp_path: Path, config_file: Path) -> None:
     wav = write_wav(tmp_path / "silence.wav", np.zeros(48000 * 3), rate=48000, channels=2)
     r = ask_json("--audio", str(wav), "--lang", "pt", config=config_file)
     assert r["faq_id"] is None and r["handoff"] is False
-    assert "repetir" in r["answer"] and r["tts"] == "espeak-ng:pt"
+    assert "repetir" in r["answer"] and r["tts"] == "kokoro:pf_dora"
 
 
 def test_white_noise_gets_no_faq_answer(tmp_path: Path, config_file: Path) -> None:

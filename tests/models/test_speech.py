@@ -94,9 +94,9 @@ def test_cli_audio_ask_writes_reply(english_wav: Path, tmp_path: Path, config_fi
     assert np.abs(pcm).max() > 0.1
 
 
-def test_say_portuguese_uses_espeak_and_reads_phone_numbers(tmp_path: Path) -> None:
+def test_say_portuguese_uses_kokoro_and_reads_phone_numbers(tmp_path: Path) -> None:
     out = tmp_path / "pt.wav"
     r = run_cli("say", "--lang", "pt", "Ligue para o 808 24 24 24.", "-o", str(out))
     assert r.returncode == 0, r.stderr
-    assert "espeak-ng:pt" in r.stdout
+    assert "kokoro:pf_dora" in r.stdout
     assert decode_audio(out, max_seconds=30).seconds > 1.0

@@ -190,6 +190,7 @@ class Engine:
             self.retriever.rebuild(progress)
 
         await self.retriever.run_exclusive(swap)
+        self.voices.prepare(entries)  # reply-audio cache: synthesise these answers ahead
 
     async def warm_up(self) -> None:
         """Load what the first citizen would otherwise wait for: STT, VAD, Piper voices."""
@@ -199,6 +200,7 @@ class Engine:
         for code in sorted(piper) + [self.settings.default_language]:
             with contextlib.suppress(ServiceError):
                 await self.voices.for_language(code)
+        self.voices.start_prefill()  # fill the reply-audio cache in the background
 
     def vad_model(self) -> SileroModel:
         return self._vad()

@@ -1,9 +1,10 @@
 """espeak-ng through its C library (libespeak-ng1), with phoneme events for lip sync.
 
-The library keeps global state, so one `EspeakLibrary` per process is driven from the TTS
-worker thread only. Phoneme events carry IPA symbols and their audio position, which
-`viseme_of` maps to the avatar's mouth shapes. Where the library cannot be loaded, callers
-fall back to the `espeak-ng` command (audio without visemes).
+The library keeps global state, so one `EspeakLibrary` per process serialises its calls with a
+lock. Phoneme events carry IPA symbols and their audio position, which `viseme_of` maps to
+the avatar's mouth shapes. `phonemize` gives IPA text (the front end of the Kokoro voices).
+Where the library cannot be loaded, callers fall back to the `espeak-ng` command (audio
+without visemes).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ CHARS_UTF8 = 1
 ENDPAUSE = 0x1000
 POS_CHARACTER = 1
 PARAM_RATE = 1
+PHONEMES_IPA = 0x02
+PHONEMES_TIE = 0x80  # join multi-letter phonemes with the character in bits 8-23
+TIE = "^"
 
 
 class _EventId(ctypes.Union):
@@ -90,6 +94,12 @@ class EspeakLibrary:
         )
         self._lib.espeak_SetVoiceByName.argtypes = (ctypes.c_char_p,)
         self._lib.espeak_SetParameter.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int)
+        self._lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        self._lib.espeak_TextToPhonemes.argtypes = (
+            ctypes.POINTER(ctypes.c_void_p),
+            ctypes.c_int,
+            ctypes.c_int,
+        )
         self._lib.espeak_Synth.argtypes = (
             ctypes.c_void_p,
             ctypes.c_size_t,
@@ -148,3 +158,21 @@ class EspeakLibrary:
                     visemes.append((round(ms / 1000, 3), v))
             visemes.append((round(len(pcm) / self.sample_rate, 3), "rest"))
             return EspeakResult(pcm.astype(np.int16), self.sample_rate, tuple(visemes))
+
+    def phonemize(self, text: str, voice: str) -> list[str]:
+        """IPA for `text`, one string per clause (espeak drops the punctuation between them).
+
+        Stress marks are kept; multi-letter phonemes are joined by `TIE` ("t^s"), and a word
+        read in another language is wrapped in flags like "(^e^n)...(^p^t)".
+        """
+        mode = PHONEMES_IPA | PHONEMES_TIE | (ord(TIE) << 8)
+        with self._lock:
+            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise ValueError(f"espeak-ng has no voice {voice!r}")
+            buf = ctypes.create_string_buffer(text.encode("utf-8"))
+            ptr = ctypes.c_void_p(ctypes.addressof(buf))
+            clauses: list[str] = []
+            while ptr.value:
+                out = self._lib.espeak_TextToPhonemes(ctypes.byref(ptr), CHARS_UTF8, mode)
+                clauses.append((out or b"").decode("utf-8", "replace"))
+            return clauses

@@ -1,27 +1,39 @@
-"""Which voice speaks which language, and the TTS worker that runs them.
+"""Which voice speaks which language, the TTS worker that runs them, and the reply-audio cache.
 
-A Piper voice dropped into `models/voices/` is used for its language; otherwise espeak-ng.
-Voices are loaded on first use and kept for the engine's lifetime (shared by all sessions).
+The choice per language is `voice_plan.plan_voice` (Piper, Kokoro, espeak-ng). Voices are
+loaded on first use and kept for the engine's lifetime (shared by all sessions). A sentence
+whose audio was made ahead of time (`reply_cache`, filled by `prefill`) is read from disk;
+anything else is synthesised live in the TTS worker.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from voice_agent.config import Settings
 from voice_agent.language.languages import CODES
-from voice_agent.speech_out.engines import (
-    EspeakTts,
-    PiperTts,
-    SpeechAudio,
-    Synthesizer,
-    choose_piper_voice,
-    espeak_voice,
-    scan_piper_voices,
-)
+from voice_agent.speech_out.engines import SpeechAudio, Synthesizer
 from voice_agent.speech_out.espeak_lib import EspeakLibrary
 from voice_agent.speech_out.normalize import speakable
+from voice_agent.speech_out.prefill import Prefill
+from voice_agent.speech_out.reply_cache import ReplyAudioCache, audio_key, known_replies
+from voice_agent.speech_out.voice_plan import (
+    Builder,
+    FallbackVoice,
+    VoiceFactory,
+    kokoro_installed,
+    plan_voice,
+    report_to_log,
+)
 from voice_agent.workers import ModelWorker
+
+if TYPE_CHECKING:
+    from voice_agent.content.faq import FaqEntry
+
+IDLE_GRACE_S = 0.5  # after a live sentence, the prefill waits this long for the next one
 
 
 class Voices(Protocol):
@@ -33,17 +45,49 @@ class Voices(Protocol):
 
     async def synthesize(self, synth: Synthesizer, sentence: str, lang: str) -> SpeechAudio: ...
 
+    def prepare(self, entries: Sequence[FaqEntry]) -> None:
+        """The published answers changed: their audio is what the cache should hold."""
+
+    def start_prefill(self) -> None:
+        """Make the missing audio in the background from now on (the server calls this)."""
+
+    def status(self) -> dict[str, Any]: ...
+
     def close(self) -> None: ...
 
 
 class VoiceRegistry:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, builders: Callable[[int], Builder] | None = None
+    ) -> None:
+        """`builders(threads)` makes a voice builder (default: `VoiceFactory`)."""
         self._settings = settings
-        self._voices_dir = settings.models_path / settings.tts.voices_dir
         self._loaded: dict[str, Synthesizer] = {}
         self._worker = ModelWorker("tts")
         self._espeak: EspeakLibrary | None = None
         self._espeak_tried = False
+        self._kokoro = kokoro_installed(settings)
+        self.failures: dict[str, str] = {}  # voice -> why it failed (espeak-ng spoke instead)
+        self._report = report_to_log(self.failures)
+        tts = settings.tts
+        builders = builders or (
+            lambda threads: VoiceFactory(settings, self._espeak_library, threads, self._report)
+        )
+        self._factory = builders(tts.kokoro_threads)
+        self.cache: ReplyAudioCache | None = None
+        self._prefill: Prefill | None = None
+        if tts.reply_cache:
+            self.cache = ReplyAudioCache(settings.path(settings.var_dir) / "reply_audio")
+            self._prefill = Prefill(
+                settings, self.cache, self.describe, self.voice_tag, lambda: builders(1),
+                self._report, self._live_idle,
+            )  # fmt: skip
+        self.hits = 0
+        self.misses = 0
+        self._busy = 0
+        self._last_live = 0.0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def _espeak_library(self) -> EspeakLibrary | None:
         """The espeak-ng C library, once; None where it is not installed (CLI fallback)."""
@@ -57,31 +101,20 @@ class VoiceRegistry:
 
     def describe(self, lang: str) -> str:
         """The voice `for_language` would use, without loading it."""
-        voice = choose_piper_voice(
-            scan_piper_voices(self._voices_dir), lang, self._settings.tts.preferred_voices
-        )
-        return f"piper:{voice.stem}" if voice else f"espeak-ng:{espeak_voice(lang)}"
+        return plan_voice(self._settings, lang, self._kokoro)
 
     def table(self) -> dict[str, str]:
         return {code: self.describe(code) for code in CODES}
 
+    def voice_tag(self, name: str) -> str:
+        """A voice and the settings that change its sound: part of every cache key."""
+        tts = self._settings.tts
+        return f"{name}|speed={tts.kokoro_speed}|wpm={tts.espeak_rate_wpm}"
+
     def _load(self, lang: str) -> Synthesizer:
         name = self.describe(lang)
         if name not in self._loaded:
-            voice = choose_piper_voice(
-                scan_piper_voices(self._voices_dir), lang, self._settings.tts.preferred_voices
-            )
-            tts = self._settings.tts
-            self._loaded[name] = (
-                PiperTts(voice)
-                if voice
-                else EspeakTts(
-                    tts.espeak_binary,
-                    espeak_voice(lang),
-                    tts.espeak_rate_wpm,
-                    self._espeak_library(),
-                )
-            )
+            self._loaded[name] = self._factory.build(lang, name)
         return self._loaded[name]
 
     async def for_language(self, lang: str) -> Synthesizer:
@@ -89,7 +122,55 @@ class VoiceRegistry:
         return await self._worker.run(self._load, lang)
 
     async def synthesize(self, synth: Synthesizer, sentence: str, lang: str) -> SpeechAudio:
-        return await self._worker.run(synth.synthesize, speakable(sentence, lang))
+        spoken = speakable(sentence, lang)
+        if self.cache is not None:
+            voice = synth.primary.name if isinstance(synth, FallbackVoice) else synth.name
+            cached = await asyncio.to_thread(
+                self.cache.get, audio_key(self.voice_tag(voice), lang, spoken)
+            )
+            if cached is not None:
+                self.hits += 1
+                return cached
+            self.misses += 1
+        self._busy += 1
+        self._idle.clear()
+        try:
+            return await self._worker.run(synth.synthesize, spoken)
+        finally:
+            self._busy -= 1
+            self._last_live = time.monotonic()
+            if self._busy == 0:
+                self._idle.set()
+
+    async def _live_idle(self) -> None:
+        """Returns once no live synthesis has run for IDLE_GRACE_S."""
+        while True:
+            await self._idle.wait()
+            wait = self._last_live + IDLE_GRACE_S - time.monotonic()
+            if wait <= 0 and self._idle.is_set():
+                return
+            await asyncio.sleep(max(wait, 0.0))
+
+    def prepare(self, entries: Sequence[FaqEntry]) -> None:
+        if self._prefill is not None:
+            self._prefill.set_replies(known_replies(entries))
+
+    def start_prefill(self) -> None:
+        if self._prefill is not None:
+            self._prefill.start()
+
+    def status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"voices": self.table(), "failed": dict(self.failures)}
+        if self._prefill is not None and self.cache is not None:
+            out["reply_audio"] = {
+                **self._prefill.progress,
+                "hits": self.hits,
+                "misses": self.misses,
+                "corrupt": self.cache.corrupt,
+            }
+        return out
 
     def close(self) -> None:
+        if self._prefill is not None:
+            self._prefill.close()
         self._worker.close()

@@ -119,6 +119,7 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
             "peer_connections": len(s.sessions.peer_connections),
             "tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
+            "tts": s.engine.voices.status(),  # voice per language, reply-audio cache progress
         }
 
     @app.get("/api/languages")
