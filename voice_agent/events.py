@@ -52,7 +52,9 @@ class ReplyStarted(Event):
     confidence: float
     handoff: bool
     link: str | None = None
-    mode: str = "curated"  # curated | rephrased | message
+    mode: str = "curated"  # planned: curated | rephrased | message (ReplyEnded: what was said)
+    status: str | None = None  # the answer's review status: reviewed | machine-translated | draft
+    context_from: str | None = None  # decided as a follow-up of this entry's answer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +67,7 @@ class ReplyText(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplyEnded(Event):
     text: str
+    mode: str = "curated"  # what was really said: curated | rephrased | message | mixed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

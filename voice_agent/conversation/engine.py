@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voice_agent import events as ev
-from voice_agent.answer.answerer import Answerer, Decision, Messages, decide
+from voice_agent.answer.answerer import Answerer, Messages, spoken_mode
+from voice_agent.answer.decision import Decision, decide_turn
 from voice_agent.answer.llm import LlamaGenerator
 from voice_agent.answer.retrieval import E5Embedder, Progress, Retriever
 from voice_agent.answer.screening import Screener
@@ -235,29 +236,7 @@ class Engine:
         session.language = lang
 
         if decision is None:
-            result = await self.retriever.search_async(transcript)
-            decision = decide(result, lang, self.settings.retrieval, self.retriever.entries)
-            if decision.kind == "no_answer" and session.history:
-                # A follow-up ("and where is that?") is read with the previous question.
-                previous = session.history[-1][0]
-                followed = await self.retriever.search_async(f"{previous} {transcript}")
-                again = decide(followed, lang, self.settings.retrieval, self.retriever.entries)
-                if again.kind == "faq" and again.faq_id == session.history[-1][1]:
-                    result, decision = followed, again
-            best = result.best
-            self.bus.publish(
-                {
-                    "type": "decision",
-                    "turn_id": turn_id,
-                    "text": transcript,
-                    "language": lang,
-                    "kind": decision.kind,
-                    "faq_id": decision.faq_id,
-                    "confidence": decision.confidence,
-                    "best_entry": best.entry_id if best else None,
-                    "best_score": round(best.score, 4) if best else None,
-                }
-            )
+            decision = await decide_turn(self, transcript, lang, session, turn_id)
         session.history.append((transcript, decision.faq_id))
         yield ev.ReplyStarted(
             turn_id=turn_id,
@@ -267,7 +246,9 @@ class Engine:
             confidence=decision.confidence,
             handoff=decision.handoff,
             link=decision.link,
-            mode=self.answerer.mode(lang),
+            mode=self.answerer.planned_mode(decision),
+            status=decision.status,
+            context_from=decision.context_from,
         )
         synth = None
         try:
@@ -275,9 +256,11 @@ class Engine:
         except ServiceError as exc:
             yield ev.ErrorEvent(turn_id=turn_id, t=now(), code=exc.code, message=exc.message)
         said: list[str] = []
+        modes: list[str] = []
         started_audio = False
-        async for _mode, sentence in self.answerer.sentences(decision, transcript):
+        async for mode, sentence in self.answerer.sentences(decision, transcript):
             said.append(sentence)
+            modes.append(mode)
             yield ev.ReplyText(turn_id=turn_id, t=now(), text=sentence)
             if synth is None:
                 continue
@@ -306,5 +289,7 @@ class Engine:
                 )
         if started_audio:
             yield ev.AudioEnded(turn_id=turn_id, t=now())
-        yield ev.ReplyEnded(turn_id=turn_id, t=now(), text=join_sentences(said))
+        yield ev.ReplyEnded(
+            turn_id=turn_id, t=now(), text=join_sentences(said), mode=spoken_mode(modes)
+        )
         yield ev.TurnEnded(turn_id=turn_id, t=now())
