@@ -58,13 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="install or list models")
     m.add_argument("action", choices=["install", "list"])
 
-    e = sub.add_parser("eval", help="evaluate answers on a JSONL question set")
-    e.add_argument("file", type=Path)
+    e = sub.add_parser("eval", help="evaluate decisions on JSONL question sets")
+    e.add_argument("file", type=Path, nargs="+", help="covered, uncovered, off-topic, two-turn")
     e.add_argument("--out", type=Path, help="markdown report (default: var/eval-report.md)")
     e.add_argument("--sweep", action="store_true", help="also show accuracy per threshold")
 
     f = sub.add_parser("faq", help="FAQ content")
-    f.add_argument("action", choices=["load", "validate"])
+    f.add_argument("action", choices=["load", "validate", "report"])
 
     u = sub.add_parser("users", help="accounts of the content editor")
     uact = u.add_subparsers(dest="action", required=True)
@@ -337,6 +337,13 @@ def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
     from voice_agent.content.faq import load_entries
 
     entries = load_entries(settings.path(settings.faq_dir))
+    if args.action == "report":
+        import datetime as dt
+
+        from voice_agent.content.reviews import report
+
+        print(report(entries, dt.date.today(), settings.content.review_interval_days))
+        return 0
     if args.action == "validate":
         from voice_agent.content.faq_validate import validate
 
@@ -420,7 +427,7 @@ def _embedding_progress(done: int, total: int) -> None:
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from voice_agent.answer import evaluate
 
-    cases = evaluate.read_cases(args.file)
+    cases = [c for f in args.file for c in evaluate.read_cases(f)]
 
     async def run() -> int:
         from voice_agent.conversation.engine import Engine
@@ -432,7 +439,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
             report = evaluate.markdown(outcomes)
             if args.sweep:
                 report += "\nThreshold sweep (same retrieval results):\n\n"
-                report += evaluate.sweep_domain(outcomes, engine)
+                report += evaluate.sweep(outcomes, engine)
             wrong = evaluate.errors(outcomes)
             if wrong:
                 report += "\nMisses:\n\n" + "\n".join(wrong) + "\n"

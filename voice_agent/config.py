@@ -83,6 +83,23 @@ class RetrievalSettings:
     domain_threshold: float = -0.25  # on-topic margin of the domain model below which: refuse
     smalltalk_threshold: float = 0.9  # similarity to a greeting/thanks/... exemplar
     top_k: int = 5
+    # "I don't know, ask there" (answer/decision.py, rule 3): a question whose nearest
+    # in-domain-but-uncovered exemplar (data/uncovered.yaml) has at least this cosine, and is
+    # at most `uncovered_margin` below the best entry's closest question, is not answered.
+    uncovered_min: float = 0.85
+    uncovered_margin: float = 0.0
+    route_topic_min: float = 0.05  # no answer: the nearest entry's topic names the office above
+    # Follow-ups (answer/decision.py `followed`): a question of at most this many words is
+    # read with the previous one, unless another entry answers it alone with at least
+    # `followup_switch`, `followup_switch_margin` above the previous entry (a change of
+    # subject); read with it, it stays on the previous entry unless another is better by more
+    # than `followup_stay`.
+    followup_max_words: int = 8
+    followup_switch: float = 0.155
+    followup_switch_margin: float = 0.02
+    followup_stay: float = 0.02
+    followup_switch_uncovered: float = 0.93  # nearer an uncovered topic: a change of subject
+    followup_smalltalk: float = 0.93  # in a conversation, small talk needs this similarity
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +154,10 @@ class ContentSettings:
     min_password_chars: int = 10
     log_confidence_below: float = 0.6  # FAQ answers below this go to the unanswered inbox
     cluster_similarity: float = 0.88  # cosine to a cluster's centre needed to join it
+    # Publishing needs a second person: whoever wrote a version cannot publish it. A one-person
+    # team may relax this; each publish that used it says so in the audit log.
+    allow_self_review: bool = False
+    review_interval_days: int = 365  # `voice-agent faq report`: reviews older than this
 
 
 @dataclass(frozen=True, slots=True)

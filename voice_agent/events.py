@@ -75,6 +75,7 @@ class Decided(Event):
     best_entry: str | None
     best_score: float | None
     context_from: str | None = None  # the entry a follow-up was read with
+    area: str | None = None  # no answer: the area whose office the citizen was pointed to
 
 
 # --- reply ------------------------------------------------------------------------------------
@@ -89,10 +90,11 @@ class ReplyStarted(Event):
     confidence: float
     handoff: bool  # the reply is about talking to a person (helpline shown)
     link: str | None = None
-    mode: str = "curated"  # curated | rephrase | message
+    mode: str = "curated"  # planned: curated | rephrased | message (ReplyEnded: what was said)
     speaker: str = "assistant"  # assistant | staff (a staff member's message, spoken for them)
     staff_name: str | None = None
-    context_from: str | None = None  # a follow-up: the entry the question was read with
+    status: str | None = None  # the answer's review status: reviewed | machine-translated | draft
+    context_from: str | None = None  # decided as a follow-up of this entry's answer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +104,7 @@ class ReplyText(Event):
     WIRE = "sentence"
     AUDIENCE = "client"
     text: str
+    mode: str = "curated"  # what was really said: curated | rephrased | message | mixed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +147,7 @@ class ReplyEnded(Event):
     text: str
     cancelled: bool = False
     reason: str | None = None  # barge-in | interrupted | new question | reset | closed | ...
+    mode: str = "curated"  # what was really said: curated | rephrased | message | mixed
 
 
 # --- lifecycle --------------------------------------------------------------------------------

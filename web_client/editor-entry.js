@@ -19,7 +19,6 @@ function emptyBody() {
     id: "",
     topic: "",
     owner: "",
-    last_reviewed: "",
     sources: [],
     languages: Object.fromEntries(CODES.map((c) => [c, emptyLanguage()])),
   };
@@ -127,7 +126,6 @@ export class EntryEditor {
     r.idInput.value = w.id;
     r.topic.value = w.topic;
     r.owner.value = w.owner;
-    r.reviewed.value = w.last_reviewed;
     r.sources.value = (w.sources ?? []).join("\n");
     this.renderStatus();
     this.renderSource();
@@ -180,7 +178,18 @@ export class EntryEditor {
     r.tParaphrases.value = loc.paraphrases.join("\n");
     r.tAnswer.value = loc.answer;
     r.tStatus.value = loc.status;
+    this.renderReview(code);
     this.renderCount();
+  }
+
+  /** The language's review record, read-only: only publishing by a second person sets it. */
+  renderReview(code) {
+    const published = this.detail?.published?.body?.languages?.[code];
+    const loc = this.work.languages[code];
+    const same = published && loc && ["status", "question", "answer"].every((k) => published[k] === loc[k]);
+    this.refs.tReview.textContent = same && published.last_reviewed
+      ? t("reviewed_on", { date: published.last_reviewed, who: published.reviewed_by })
+      : t("never_reviewed");
   }
 
   renderCount() {
@@ -210,7 +219,6 @@ export class EntryEditor {
     if (this.detail == null) w.id = r.idInput.value.trim();
     w.topic = r.topic.value;
     w.owner = r.owner.value;
-    w.last_reviewed = r.reviewed.value;
     w.sources = lines(r.sources.value);
     const typed = {
       status: r.tStatus.value,

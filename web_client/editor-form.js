@@ -40,7 +40,6 @@ export function buildEntryView(root, h) {
   r.idField = labelled("f-id", "entry_id", r.idInput, el("span", { className: "hint", id: "f-id-hint" }, t("entry_id_hint")));
   r.topic = input("f-topic", { maxlength: 80 });
   r.owner = input("f-owner", { maxlength: 120 });
-  r.reviewed = input("f-reviewed", { maxlength: 32, placeholder: "YYYY-MM-DD" });
   r.sources = el("textarea", { id: "f-sources", rows: 2, dir: "ltr", spellcheck: "false", oninput: h.onInput });
 
   // left: the Portuguese source, read-only
@@ -63,6 +62,7 @@ export function buildEntryView(root, h) {
   r.tParaphrases = el("textarea", { id: "t-paraphrases", rows: 6, oninput: h.onInput });
   r.tAnswer = el("textarea", { id: "t-answer", rows: 9, maxlength: 2000, "aria-describedby": "t-answer-count", oninput: h.onInput });
   r.tCount = el("span", { className: "hint", id: "t-answer-count", lang: "en", dir: "ltr" });
+  r.tReview = el("span", { className: "hint", id: "t-review", lang: "en", dir: "ltr" });
   r.tStatus = el(
     "select",
     { id: "t-status", lang: "en", dir: "ltr", onchange: h.onInput },
@@ -80,7 +80,7 @@ export function buildEntryView(root, h) {
     field("t-question", "question", r.tQuestion),
     field("t-paraphrases", "paraphrases", r.tParaphrases),
     field("t-answer", "answer", r.tAnswer, r.tCount),
-    field("t-status", "status", r.tStatus),
+    field("t-status", "status", r.tStatus, r.tReview),
   );
 
   r.form = el(
@@ -100,7 +100,6 @@ export function buildEntryView(root, h) {
       r.idField,
       labelled("f-topic", "topic", r.topic),
       labelled("f-owner", "owner", r.owner),
-      labelled("f-reviewed", "last_reviewed", r.reviewed),
       el("div", { className: "field wide" }, el("label", { for: "f-sources" }, t("sources")), r.sources),
     ),
     el("div", { className: "panes" }, r.source, r.target),

@@ -8,7 +8,6 @@ import { formatTime, t } from "./editor-i18n.js";
 const TOP_FIELDS = [
   ["topic", "topic"],
   ["owner", "owner"],
-  ["last_reviewed", "last_reviewed"],
   ["sources", "sources"],
 ];
 const LANG_FIELDS = ["status", "question", "paraphrases", "answer"];

@@ -59,7 +59,8 @@ def test_publish_writes_readable_yaml(api: Api, settings: Settings) -> None:
         api("POST", "/api/faq/entries/nif/publish", "rita", json={"version": 2}).status_code == 200
     )
     text = entry_file(settings, "nif").read_text(encoding="utf-8")
-    assert text.startswith("id: nif\ntopic: taxes\nowner: content-team\nlast_reviewed: 2026")
+    # reviews are recorded per language: the old entry-level date is not written back
+    assert text.startswith("id: nif\ntopic: taxes\nowner: content-team\nsources:")
     assert "Як отримати NIF у Португалії?" in text and "\\u" not in text  # allow_unicode
     assert "  en:\n    status: machine-translated\n    question:" in text
     data = yaml.safe_load(text)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from fastapi.testclient import TestClient
 
-from tests.content.conftest import Api, entry_file
-from voice_agent.config import Settings
+from tests.content.conftest import Api, entry_file, make_app, make_settings
+from voice_agent.config import ContentSettings, Settings
+from voice_agent.content.workflow import SELF_REVIEW_NOTE
 from voice_agent.language.languages import CODES
 
 QUESTION = "How do I get a NIF (tax number) in Portugal?"
@@ -253,3 +258,77 @@ def test_rollback_to_a_never_published_draft_is_refused(api: Api) -> None:
     )
     r = api("POST", "/api/faq/entries/nif/rollback", "rita", json={"version": 2})
     assert r.status_code == 409 and "never published" in r.text
+
+
+def test_publishing_needs_a_second_person(api: Api) -> None:
+    v1 = latest(api, "nif")
+    # an admin writes, submits... and may not publish their own change
+    v2 = api(
+        "PUT", "/api/faq/entries/nif", "ana", json={"base_version": 1, "body": edited(v1["body"])}
+    )
+    api("POST", "/api/faq/entries/nif/submit", "ana", json={"version": v2.json()["version"]})
+    r = api("POST", "/api/faq/entries/nif/publish", "ana", json={"version": 2})
+    assert r.status_code == 403 and "another reviewer" in r.text
+    assert (
+        api("POST", "/api/faq/entries/nif/publish", "rita", json={"version": 2}).status_code == 200
+    )
+
+
+def test_reviews_are_recorded_by_the_workflow_per_language(api: Api, settings: Settings) -> None:
+    v1 = latest(api, "nif")
+    body = edited(v1["body"])
+    body["languages"]["en"]["status"] = "reviewed"
+    body["languages"]["en"]["last_reviewed"] = "2020-01-01"  # typed in: not a review record
+    body["languages"]["en"]["reviewed_by"] = "somebody"
+    body["last_reviewed"] = "2026-11-20"  # the old entry-level date: ignored
+    r = api("PUT", "/api/faq/entries/nif", "ed", json={"base_version": 1, "body": body})
+    draft = r.json()["body"]
+    assert "last_reviewed" not in draft and draft["languages"]["en"]["last_reviewed"] == ""
+    api("POST", "/api/faq/entries/nif/submit", "ed", json={"version": 2})
+    published = api("POST", "/api/faq/entries/nif/publish", "rita", json={"version": 2}).json()
+    en = published["body"]["languages"]["en"]
+    assert en["reviewed_by"] == "rita" and en["last_reviewed"] == time.strftime("%Y-%m-%d")
+    assert published["body"]["languages"]["pt"]["last_reviewed"] == ""  # pt is still a draft
+    data = yaml.safe_load(entry_file(settings, "nif").read_text(encoding="utf-8"))
+    assert data["languages"]["en"]["reviewed_by"] == "rita"
+    audit = api("GET", "/api/faq/audit?entry_id=nif", "ed").json()
+    assert "reviewed by rita: en" in audit[0]["changes"]
+    # an unchanged reviewed language keeps its record through later edits of other languages
+    v3 = api(
+        "PUT",
+        "/api/faq/entries/nif",
+        "ed",
+        json={"base_version": 2, "body": edited(published["body"], "pt", " Obrigado.")},
+    ).json()
+    assert v3["body"]["languages"]["en"]["reviewed_by"] == "rita"
+    # ... and loses it when its text changes (a reviewer must publish it again)
+    v4 = api(
+        "PUT",
+        "/api/faq/entries/nif",
+        "ed",
+        json={"base_version": 3, "body": edited(v3["body"], "en", " Thanks.")},
+    ).json()
+    assert v4["body"]["languages"]["en"]["reviewed_by"] == ""
+
+
+def test_a_one_person_team_may_self_publish_and_the_audit_says_so(
+    tmp_path: Path, faq_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = replace(
+        make_settings(tmp_path, faq_dir),
+        content=ContentSettings(watch_files=False, allow_self_review=True),
+    )
+    with TestClient(make_app(settings, monkeypatch)) as client:
+        api = Api(client)
+        v1 = latest(api, "nif")
+        api(
+            "PUT",
+            "/api/faq/entries/nif",
+            "ana",
+            json={"base_version": 1, "body": edited(v1["body"])},
+        )
+        api("POST", "/api/faq/entries/nif/submit", "ana", json={"version": 2})
+        r = api("POST", "/api/faq/entries/nif/publish", "ana", json={"version": 2})
+        assert r.status_code == 200, r.text
+        audit = api("GET", "/api/faq/audit?entry_id=nif", "ana").json()
+        assert audit[0]["action"] == "publish" and SELF_REVIEW_NOTE in audit[0]["changes"]

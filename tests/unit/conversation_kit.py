@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.fakes import FakeStt, fake_engine
+from tests.fakes import FakeStt, FakeVoices, fake_engine
 from voice_agent import events as ev
 from voice_agent.conversation.conversation import Conversation
 from voice_agent.conversation.engine import Engine
@@ -73,11 +73,12 @@ class LoudIsSpeech:
         return np.array([[p]], np.float32), feeds["h"], feeds["c"]
 
 
-class SlowVoices:
+class SlowVoices(FakeVoices):
     """A voice that speaks 0.1 s of audio per character (long enough to talk over); with
     `block_after`, sentences after that many wait until `gate` is set."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.gate = asyncio.Event()
         self.block_after: int | None = None
         self.spoken: list[str] = []

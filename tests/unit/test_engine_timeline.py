@@ -123,7 +123,7 @@ async def test_grounded_rephrasing_is_spoken(tmp_path: Path, faq_dir: Path) -> N
     await engine.load_faq()
     out = await ask(engine, TurnInput(text="What is the SNS 24 health line number?"))
     assert out.result["answer"].startswith("Please call SNS 24")
-    assert out.result["mode"] == "rephrase"
+    assert out.result["mode"] == "rephrased"
     assert "808 24 24 24" in llm.prompts[0][1]["content"]
     engine.close()
 
@@ -135,6 +135,20 @@ async def test_invented_number_falls_back_to_curated(tmp_path: Path, faq_dir: Pa
     out = await ask(engine, TurnInput(text="What is the SNS 24 health line number?"))
     assert "999" not in out.result["answer"]
     assert out.result["answer"].startswith("Call the SNS 24 line on 808 24 24 24.")
+    # what the citizen and the staff see is what was said, not the plan (issue 9)
+    assert out.result["mode"] == "curated"
+    engine.close()
+
+
+async def test_reply_ended_carries_the_mode_really_spoken(tmp_path: Path, faq_dir: Path) -> None:
+    llm = FakeLlm("Call 999 888 777 any time. It is free.")
+    engine = fake_engine(tmp_path, faq_dir, llm=llm, trusted=("en",))
+    await engine.load_faq()
+    events = await collect(engine, TurnInput(text="What is the SNS 24 health line number?"))
+    started = next(e for e in events if isinstance(e, ev.ReplyStarted))
+    ended = next(e for e in events if isinstance(e, ev.ReplyEnded))
+    assert started.mode == "rephrased"  # the plan: the LLM is trusted in English
+    assert ended.mode == "curated"  # its sentence failed grounding: the curated text was said
     engine.close()
 
 

@@ -51,7 +51,7 @@ def entry(answer_pt: str, entry_id: str = "nif") -> FaqEntry:
         for c in CODES
     }
     langs["pt"] = LocalizedText("Como tiro o NIF?", ("a", "b", "c"), answer_pt, "reviewed")
-    return FaqEntry(entry_id, "tax", "team", "2026-01-01", ("https://x.pt",), langs)
+    return FaqEntry(entry_id, "tax", "team", ("https://x.pt",), langs)
 
 
 @pytest.fixture

@@ -1,45 +1,27 @@
-"""Grounded answering: which FAQ entry (if any) answers the question, and the words to say.
+"""Grounded answering: the words to say for a decision (answer/decision.py).
 
 The decision is made by retrieval alone; nothing in the user's text can pick the facts. The
-reply is the entry's curated answer in the user's language. Where the configured LLM is
-trusted for that language it may rephrase the answer, sentence by sentence, and each sentence
-must pass the grounding check; the first failure stops it and the curated text is used.
+reply is the entry's curated answer in the user's language, or a system message (for "I
+don't know": "no verified information" and the office to ask instead). Where the configured
+LLM is trusted for that language it may rephrase an entry's answer, sentence by sentence, and
+each sentence must pass the grounding check; if the first one fails the curated text is used.
+Each sentence comes with the mode it was said in, so the turn reports what was really spoken
+(`spoken_mode`), not what was planned.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 import yaml
 
+from voice_agent.answer.decision import Decision
 from voice_agent.answer.grounding import check
 from voice_agent.answer.llm import ReplyGenerator
-from voice_agent.answer.retrieval import RetrievalResult
-from voice_agent.config import RetrievalSettings
-from voice_agent.content.faq import FaqEntry
 from voice_agent.language.languages import BY_CODE
 from voice_agent.language.lid import LanguageIdentifier
 from voice_agent.speech_out.normalize import split_sentences
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    kind: str  # faq | no_answer | off_topic | didnt_hear | greeting | thanks | goodbye | human
-    language: str
-    entry: FaqEntry | None
-    confidence: float
-    handoff: bool
-
-    @property
-    def faq_id(self) -> str | None:
-        return self.entry.id if self.entry else None
-
-    @property
-    def link(self) -> str | None:
-        return self.entry.link if self.entry else None
 
 
 class Messages:
@@ -59,36 +41,6 @@ INTENT_MESSAGES = {
     "goodbye": "goodbye",
     "human": "handoff",
 }
-
-
-def confidence(score: float, threshold: float) -> float:
-    """The fused score as 0..1, 0.5 at the answer threshold."""
-    return round(1.0 / (1.0 + math.exp(-(score - threshold) / 0.02)), 4)
-
-
-def decide(
-    result: RetrievalResult,
-    language: str,
-    settings: RetrievalSettings,
-    entries: Mapping[str, FaqEntry],
-) -> Decision:
-    """Refuse, small-talk, hand off, or answer from the best entry (see README, "Answering")."""
-    best = result.best
-    sc = result.screening
-    conf = confidence(best.score, settings.answer_threshold) if best else 0.0
-    if sc.injection is not None:
-        return Decision("off_topic", language, None, conf, False)
-    if (
-        sc.intent is not None
-        and sc.intent_score >= settings.smalltalk_threshold
-        and (best is None or sc.intent_score >= best.question)
-    ):
-        return Decision(sc.intent, language, None, conf, sc.intent == "human")
-    if sc.domain < settings.domain_threshold:
-        return Decision("off_topic", language, None, conf, False)
-    if best is None or best.score < settings.answer_threshold:
-        return Decision("no_answer", language, None, conf, True)
-    return Decision("faq", language, entries[best.entry_id], conf, False)
 
 
 SYSTEM_PROMPT = (
@@ -113,16 +65,24 @@ class Answerer:
         self._trusted = trusted
 
     def mode(self, lang: str) -> str:
-        return "rephrase" if self._llm is not None and lang in self._trusted else "curated"
+        """How an entry's answer would be said in `lang`: rephrased (LLM trusted) or curated."""
+        return "rephrased" if self._llm is not None and lang in self._trusted else "curated"
+
+    def planned_mode(self, decision: Decision) -> str:
+        """The plan, before any sentence is checked; what was said is the turn's spoken_mode."""
+        return self.mode(decision.language) if decision.entry is not None else "message"
 
     def curated_text(self, decision: Decision) -> str:
-        if decision.entry is None:
-            key = INTENT_MESSAGES.get(decision.kind, decision.kind)
-            return self.messages.get(key, decision.language)
-        return decision.entry.answer_in(decision.language)[1]
+        if decision.entry is not None:
+            return decision.entry.answer_in(decision.language)[1]
+        if decision.kind == "no_answer" and decision.route is not None:
+            lead = self.messages.get("no_info", decision.language)
+            return f"{lead} {decision.route.sentence(decision.language)}"
+        key = INTENT_MESSAGES.get(decision.kind, decision.kind)
+        return self.messages.get(key, decision.language)
 
     async def sentences(self, decision: Decision, question: str) -> AsyncIterator[tuple[str, str]]:
-        """(mode, sentence) pairs in speaking order."""
+        """(mode, sentence) pairs in speaking order; mode: curated | rephrased | message."""
         curated = self.curated_text(decision)
         if decision.entry is None or self.mode(decision.language) == "curated" or self._llm is None:
             kind = "curated" if decision.entry else "message"
@@ -161,3 +121,11 @@ class Answerer:
                 buf = buf[buf.rfind(parts[-1]) :]  # keep the unfinished sentence's own spacing
         if buf.strip():
             yield buf.strip()
+
+
+def spoken_mode(modes: Iterable[str]) -> str:
+    """The mode of a whole reply from its sentences' modes (what the citizen really heard)."""
+    said = set(modes)
+    if not said:
+        return "message"
+    return said.pop() if len(said) == 1 else "mixed"

@@ -1,9 +1,16 @@
-"""`voice-agent eval FILE.jsonl`: per-language accuracy, language fidelity, refusals, latency.
+"""`voice-agent eval FILE.jsonl...`: what the assistant decides, per language.
 
-Each line: {"text": ..., "lang": expected language, "faq_id": expected id or null,
-"kind": "faq" | "off_topic" | "injection"}. The questions go through the same turn as the
-kiosk (without speech synthesis). `sweep` re-decides the stored retrieval results at other
-thresholds, which is how the answer/no-answer threshold is calibrated (see README).
+One case per line:
+- `{"text", "lang", "faq_id", "kind": "faq"}`: a covered question (right entry?);
+- `{"text", "lang", "kind": "uncovered", "areas": [...]}`: in the domain but not in the FAQ
+  (right abstention, and is the office named one of `areas`?);
+- `{"text", "lang", "kind": "off_topic" | "injection"}`: must be refused;
+- `{"first", "first_faq_id", "second", "faq_ids", "lang", "kind": "followup" | "switch"}`:
+  two turns; the second is decided in the context of the first (right entry on the second?).
+
+Every case goes through the one decision function (`decision.decide_question`) after text
+language identification, as the kiosk does. `sweep` re-decides the stored retrievals at other
+thresholds: that is how the thresholds were calibrated (README, "Calibration").
 """
 
 from __future__ import annotations
@@ -12,34 +19,57 @@ import json
 import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from voice_agent.answer.answerer import decide
-from voice_agent.answer.retrieval import RetrievalResult
+from voice_agent.answer.decision import Context, Decided, decide_all, decide_question
 from voice_agent.config import RetrievalSettings
-from voice_agent.conversation.ask import ask
-from voice_agent.conversation.engine import Engine, TurnInput
+from voice_agent.conversation.engine import Engine
 from voice_agent.errors import BadInput
 from voice_agent.language.languages import CODES
+
+TWO_TURNS = ("followup", "switch")
+REFUSE = ("off_topic", "injection")
 
 
 @dataclass(frozen=True, slots=True)
 class Case:
     text: str
     lang: str
-    faq_id: str | None
-    kind: str
+    faq_ids: tuple[str, ...]  # acceptable entries; empty: none (must not be answered)
+    kind: str  # faq | uncovered | off_topic | injection | followup | switch
+    areas: tuple[str, ...] = ()  # uncovered: offices that are right to name
+    first: str | None = None  # two turns: the first question
+    first_faq_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     case: Case
     language: str
-    faq_id: str | None
+    decided: Decided
     ms: float
-    retrieval: RetrievalResult
+    context: Context | None = None
+    first_ok: bool = True
+
+    @property
+    def faq_id(self) -> str | None:
+        return self.decided.decision.faq_id
+
+    @property
+    def kind(self) -> str:
+        return self.decided.decision.kind
+
+    @property
+    def right(self) -> bool:
+        """Right entry (answerable cases), or no entry (the others)."""
+        return self.faq_id in self.case.faq_ids if self.case.faq_ids else self.faq_id is None
+
+    @property
+    def right_office(self) -> bool:
+        route = self.decided.decision.route
+        return self.kind == "no_answer" and route is not None and route.area in self.case.areas
 
 
 def read_cases(path: Path) -> list[Case]:
@@ -49,111 +79,194 @@ def read_cases(path: Path) -> list[Case]:
             continue
         try:
             d = json.loads(line)
-            cases.append(Case(d["text"], d["lang"], d.get("faq_id"), d.get("kind", "faq")))
-        except (ValueError, KeyError) as exc:
+            ids = d.get("faq_ids") or ([d["faq_id"]] if d.get("faq_id") else [])
+            text = d["second"] if "second" in d else d["text"]
+            kind = d.get("kind", "faq")
+            cases.append(
+                Case(
+                    str(text),
+                    str(d["lang"]),
+                    tuple(ids),
+                    kind,
+                    tuple(d.get("areas") or ()),
+                    d.get("first"),
+                    d.get("first_faq_id"),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
             raise BadInput(f"{path}:{n}: not an eval case ({exc})") from exc
     return cases
+
+
+async def _turn(
+    engine: Engine, text: str, prior: str | None, context: Context | None
+) -> tuple[str, Decided]:
+    language = engine.lid.identify(text, prior=prior).language
+    settings = engine.settings.retrieval
+    return language, await decide_question(engine.retriever, text, language, settings, context)
 
 
 async def run_cases(engine: Engine, cases: list[Case]) -> list[Outcome]:
     out = []
     for c in cases:
+        context, first_ok, prior = None, True, None
+        if c.first is not None:
+            prior, first = await _turn(engine, c.first, None, None)
+            entry = first.decision.entry
+            first_ok = entry is not None and entry.id == c.first_faq_id
+            if entry is not None:
+                context = Context(entry.id, entry.topic, c.first, prior)
         t = time.perf_counter()
-        r = (await ask(engine, TurnInput(text=c.text), want_audio=False)).result
+        language, decided = await _turn(engine, c.text, prior, context)
         ms = (time.perf_counter() - t) * 1000
-        retrieval = await engine.retriever.search_async(c.text)
-        out.append(Outcome(c, r["language"], r["faq_id"], ms, retrieval))
+        out.append(Outcome(c, language, decided, ms, context, first_ok))
     return out
 
 
 def redecide(outcomes: list[Outcome], settings: RetrievalSettings, engine: Engine) -> list[Outcome]:
+    """The same retrievals decided with other settings (no search, no embedding)."""
+    entries, routes = engine.retriever.entries, engine.retriever.routes
     return [
         replace(
-            o, faq_id=decide(o.retrieval, o.language, settings, engine.retriever.entries).faq_id
+            o,
+            decided=decide_all(
+                o.decided.alone,
+                o.decided.joined,
+                o.case.text,
+                o.language,
+                settings,
+                entries,
+                routes,
+                o.context,
+            ),
         )
         for o in outcomes
     ]
 
 
-def summary(outcomes: list[Outcome]) -> dict[str, Any]:
-    answerable = [o for o in outcomes if o.case.kind == "faq"]
-    refusals = [o for o in outcomes if o.case.kind != "faq"]
-    right = sum(o.faq_id == o.case.faq_id for o in answerable)
-    lang_ok = sum(o.language == o.case.lang for o in outcomes)
-    refused = sum(o.faq_id is None for o in refusals)
-    return {
-        "entry_accuracy": right / max(1, len(answerable)),
-        "language_fidelity": lang_ok / max(1, len(outcomes)),
-        "refusal_rate": refused / max(1, len(refusals)),
-        "n": len(outcomes),
-    }
+@dataclass(slots=True)
+class Tally:
+    n: int = 0
+    right: int = 0  # right entry / right abstention / refused / right second turn
+    wrong_entry: int = 0
+    abstained: int = 0
+    refused: int = 0
+    office: int = 0
+    context: int = 0
+    ms: list[float] = field(default_factory=list)
+
+    def add(self, o: Outcome) -> None:
+        self.n += 1
+        self.right += o.right
+        self.wrong_entry += o.faq_id is not None and not o.right
+        self.abstained += o.kind == "no_answer"
+        self.refused += o.kind == "off_topic"
+        self.office += o.right_office
+        self.context += o.decided.decision.context_from is not None
+        self.ms.append(o.ms)
+
+
+def tallies(outcomes: list[Outcome]) -> dict[str, dict[str, Tally]]:
+    """group (covered | uncovered | refuse | two turns) -> language (and "all") -> Tally."""
+    out: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    for o in outcomes:
+        group = {"faq": "covered", "uncovered": "uncovered"}.get(o.case.kind, "")
+        group = group or ("refuse" if o.case.kind in REFUSE else "two turns")
+        out[group][o.case.lang].add(o)
+        out[group]["all"].add(o)
+    return out
+
+
+def _pct(a: int, n: int) -> str:
+    return f"{a}/{n} ({a / n:.0%})" if n else "-"
 
 
 def markdown(outcomes: list[Outcome]) -> str:
-    by_lang: dict[str, list[Outcome]] = defaultdict(list)
-    for o in outcomes:
-        by_lang[o.case.lang].append(o)
-    lines = [
-        "| lang | questions | right entry | right language | refusals | p50 ms |",
-        "|---|---|---|---|---|---|",
-    ]
-    for code in [c for c in CODES if c in by_lang]:
-        os_ = by_lang[code]
-        ans = [o for o in os_ if o.case.kind == "faq"]
-        neg = [o for o in os_ if o.case.kind != "faq"]
-        right = sum(o.faq_id == o.case.faq_id for o in ans)
-        lang_ok = sum(o.language == o.case.lang for o in os_)
-        refused = sum(o.faq_id is None for o in neg)
-        lines.append(
-            f"| {code} | {len(os_)} | {right}/{len(ans)} | {lang_ok}/{len(os_)} | "
-            f"{refused}/{len(neg)} | {statistics.median(o.ms for o in os_):.0f} |"
-        )
-    s = summary(outcomes)
+    groups = tallies(outcomes)
+    lines: list[str] = []
+    heads = {
+        "covered": "| lang | covered | right entry | abstained | wrong entry | refused |",
+        "uncovered": "| lang | uncovered | right abstention | right office | wrong entry "
+        "| refused |",
+        "refuse": "| lang | off-topic / injection | refused | answered |",
+        "two turns": "| lang | two-turn | right 2nd entry | decided in context "
+        "| first turn right |",
+    }
+    for group in ("covered", "uncovered", "refuse", "two turns"):
+        if group not in groups:
+            continue
+        rows = groups[group]
+        lines += ["", heads[group], "|" + "---|" * (heads[group].count("|") - 1)]
+        for code in [c for c in CODES if c in rows] + ["all"]:
+            t = rows[code]
+            name = "**all**" if code == "all" else code
+            if group == "covered":
+                cells = [_pct(t.right, t.n), _pct(t.abstained, t.n), _pct(t.wrong_entry, t.n)]
+                cells.append(_pct(t.refused, t.n))
+            elif group == "uncovered":
+                cells = [_pct(t.abstained, t.n), _pct(t.office, t.n), _pct(t.wrong_entry, t.n)]
+                cells.append(_pct(t.refused, t.n))
+            elif group == "refuse":
+                cells = [_pct(t.refused, t.n), _pct(t.n - t.refused - t.abstained, t.n)]
+            else:
+                first = sum(
+                    o.first_ok
+                    for o in outcomes
+                    if o.case.kind in TWO_TURNS and code in ("all", o.case.lang)
+                )
+                cells = [_pct(t.right, t.n), _pct(t.context, t.n), _pct(first, t.n)]
+            lines.append(f"| {name} | {t.n} | " + " | ".join(cells) + " |")
     all_ms = [o.ms for o in outcomes]
-    lines.append(
-        f"| **all** | {s['n']} | {s['entry_accuracy']:.1%} | {s['language_fidelity']:.1%} | "
-        f"{s['refusal_rate']:.1%} | {statistics.median(all_ms):.0f} |"
-    )
-    return "\n".join(lines) + "\n"
+    if all_ms:
+        lines += [
+            "",
+            f"decision latency (LID + retrieval + rules): p50 "
+            f"{statistics.median(all_ms):.0f} ms over {len(all_ms)} questions",
+        ]
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, Any]:
+    groups = tallies(outcomes)
+
+    def rate(group: str) -> float | None:
+        t = groups.get(group, {}).get("all")
+        return t.right / t.n if t and t.n else None
+
+    return {g: rate(g) for g in ("covered", "uncovered", "refuse", "two turns")}
 
 
 def errors(outcomes: list[Outcome]) -> list[str]:
     out = []
     for o in outcomes:
-        if o.faq_id != o.case.faq_id or o.language != o.case.lang:
-            best = o.retrieval.best
-            out.append(
-                f"- [{o.case.lang}->{o.language}] {o.case.text!r}: expected {o.case.faq_id}, "
-                f"got {o.faq_id} (best {best.entry_id if best else None} "
-                f"{best.score if best else 0:.3f}, domain {o.retrieval.screening.domain:+.2f}, "
-                f"cue {o.retrieval.screening.injection!r}, intent {o.retrieval.screening.intent} "
-                f"{o.retrieval.screening.intent_score:.2f})"
-            )
+        if o.right and (o.case.kind != "uncovered" or o.right_office):
+            continue
+        d, sc, best = o.decided.decision, o.decided.alone.screening, o.decided.alone.best
+        route = d.route.area if d.route else None
+        out.append(
+            f"- [{o.case.lang}->{o.language}] {o.case.text!r}: expected "
+            f"{'/'.join(o.case.faq_ids) or 'no entry'}"
+            f"{' at ' + '/'.join(o.case.areas) if o.case.areas else ''}, got {d.kind} "
+            f"{d.faq_id or route or ''}{' (in context)' if d.context_from else ''} "
+            f"(best {best.entry_id if best else None} {best.score if best else 0:.3f} "
+            f"q {best.question if best else 0:.3f}, uncovered {sc.area} {sc.uncovered:.3f}, "
+            f"domain {sc.domain:+.2f})"
+        )
     return out
 
 
 def sweep(outcomes: list[Outcome], engine: Engine) -> str:
-    base = engine.settings.retrieval
-    lines = ["| threshold | right entry | refusals |", "|---|---|---|"]
-    for i in range(80, 96):
-        t = i / 100
-        s = summary(redecide(outcomes, replace(base, answer_threshold=t), engine))
-        lines.append(f"| {t:.2f} | {s['entry_accuracy']:.1%} | {s['refusal_rate']:.1%} |")
-    return "\n".join(lines) + "\n"
-
-
-def sweep_domain(outcomes: list[Outcome], engine: Engine) -> str:
+    """Right answers per group at a grid of answer thresholds and uncovered margins."""
     base = engine.settings.retrieval
     lines = [
-        "| answer threshold | domain threshold | right entry | refusals |",
-        "|---|---|---|---|",
+        "| answer threshold | uncovered margin | covered | uncovered | refused | two turns |",
+        "|---|---|---|---|---|---|",
     ]
-    for a in (0.08, 0.10, 0.11, 0.12, 0.14):
-        for d in (-0.75, -0.5, -0.25, 0.0, 0.25):
+    for a in (0.09, 0.11, 0.13):
+        for m in (-0.04, -0.02, 0.0, 0.02, 0.04):
             s = summary(
-                redecide(outcomes, replace(base, answer_threshold=a, domain_threshold=d), engine)
+                redecide(outcomes, replace(base, answer_threshold=a, uncovered_margin=m), engine)
             )
-            lines.append(
-                f"| {a:.2f} | {d:+.2f} | {s['entry_accuracy']:.1%} | {s['refusal_rate']:.1%} |"
-            )
+            cells = " | ".join("-" if v is None else f"{v:.1%}" for v in s.values())
+            lines.append(f"| {a:.2f} | {m:+.2f} | {cells} |")
     return "\n".join(lines) + "\n"

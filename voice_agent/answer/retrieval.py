@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from voice_agent.answer.routes import Routes
 from voice_agent.answer.screening import EMBEDDING_DIM, Screener, Screening
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry, FaqStore, embedding_key
@@ -140,6 +141,11 @@ class Retriever:
         self._questions = self._vectors(texts, progress=progress)
         self._answers = self._vectors([a for _, a in answers], passages=True, progress=progress)
         self._screener.fit(self._questions, self._vectors)
+
+    @property
+    def routes(self) -> Routes:
+        """Where to point a question the FAQ does not answer (the screener's data)."""
+        return self._screener.routes
 
     async def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """e5 query vectors, computed in the retrieval worker (between searches)."""

@@ -1,6 +1,6 @@
 """Screening a question before it may be answered from the FAQ.
 
-Three independent signals, all multilingual:
+Four independent signals, all multilingual:
 - injection cues (data/injection_cues.yaml): instruction overrides, role-play, dictated facts,
   requests to write code or poems. These are refused even when they name an FAQ topic.
 - a domain model: a linear discriminant on e5 vectors, fitted when the FAQ loads, separating
@@ -8,6 +8,11 @@ Three independent signals, all multilingual:
   Its margin is in units of half the distance between the two classes' medians: 0 is the
   midpoint, positive is on-topic.
 - small talk (data/smalltalk.yaml): greetings, thanks, goodbyes and "I want a person".
+- uncovered questions (data/uncovered.yaml): in-domain questions the FAQ does not answer,
+  by the area of the office that can (routes.yaml). The nearest one's similarity and area
+  let the decision say "I don't know, ask there" instead of answering the nearest entry
+  (answer/decision.py). (Adding them to the domain model's on-topic class was measured: it
+  changed nothing on the dev sets, as no uncovered question was refused; so it is not done.)
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import numpy as np
 import yaml
 
 from voice_agent.answer.refusal_cues import InjectionCues
+from voice_agent.answer.routes import Routes
 
 EMBEDDING_DIM = 384  # multilingual-e5-small vectors, shared by screening and retrieval
 
@@ -30,6 +36,8 @@ class Screening:
     domain: float  # discriminant margin; >= domain threshold means on-topic
     intent: str | None  # greeting | thanks | goodbye | human
     intent_score: float
+    uncovered: float = 0.0  # cosine to the nearest in-domain question the FAQ does not cover
+    area: str | None = None  # that question's area (an office in data/routes.yaml)
 
 
 class DomainModel:
@@ -51,40 +59,79 @@ class DomainModel:
 
 
 class Screener:
-    def __init__(self, negatives_file: Path, smalltalk_file: Path, cues_file: Path) -> None:
+    def __init__(
+        self,
+        negatives_file: Path,
+        smalltalk_file: Path,
+        cues_file: Path,
+        uncovered_file: Path | None = None,  # default: uncovered.yaml beside negatives_file
+        routes_file: Path | None = None,  # default: routes.yaml beside negatives_file
+    ) -> None:
         self._negatives_file = negatives_file
         self._smalltalk_file = smalltalk_file
+        self._uncovered_file = uncovered_file or negatives_file.with_name("uncovered.yaml")
+        self.routes = Routes(routes_file or negatives_file.with_name("routes.yaml"))
         self._cues = InjectionCues(cues_file)
         self._domain: DomainModel | None = None
-        self._talk = np.zeros((0, EMBEDDING_DIM), np.float32)
-        self._talk_intents: list[str] = []
-        self._cache: tuple[list[str], list[str], list[str]] | None = None
+        self._talk = Exemplars.empty()
+        self._uncovered = Exemplars.empty()
+        self._cache: tuple[list[str], Labelled, Labelled] | None = None
 
-    def _exemplars(self) -> tuple[list[str], list[str], list[str]]:
-        """(off-topic texts, small-talk texts, their intents), read once."""
+    def _exemplars(self) -> tuple[list[str], Labelled, Labelled]:
+        """(off-topic texts, small talk by intent, uncovered questions by area), read once."""
         if self._cache is None:
-            negatives = yaml.safe_load(self._negatives_file.read_text(encoding="utf-8")) or {}
-            talk = yaml.safe_load(self._smalltalk_file.read_text(encoding="utf-8")) or {}
+            negatives = _read(self._negatives_file)
+            uncovered = _read(self._uncovered_file) if self._uncovered_file.exists() else {}
             self._cache = (
-                [str(t) for texts in negatives.values() for t in texts],
-                [str(t) for texts in talk.values() for t in texts],
-                [str(k) for k, texts in talk.items() for _ in texts],
+                [t for texts in negatives.values() for t in texts],
+                _labelled(_read(self._smalltalk_file)),
+                _labelled(uncovered),
             )
         return self._cache
 
     def fit(self, faq_vectors: np.ndarray, embed: Callable[[list[str]], np.ndarray]) -> None:
-        neg_texts, talk_texts, self._talk_intents = self._exemplars()
-        vectors = embed(neg_texts + talk_texts)
-        self._talk = vectors[len(neg_texts) :]
-        if len(faq_vectors) and len(neg_texts):
-            self._domain = DomainModel(faq_vectors, vectors[: len(neg_texts)])
+        neg_texts, (talk_texts, talk_labels), (unc_texts, unc_labels) = self._exemplars()
+        vectors = embed(neg_texts + talk_texts + unc_texts)
+        n, m = len(neg_texts), len(neg_texts) + len(talk_texts)
+        self._talk = Exemplars(vectors[n:m], talk_labels)
+        self._uncovered = Exemplars(vectors[m:], unc_labels)
+        if len(faq_vectors) and n:
+            self._domain = DomainModel(faq_vectors, vectors[:n])
 
     def screen(self, text: str, q: np.ndarray) -> Screening:
         cue = self._cues.match(text)
         domain = self._domain.margin(q) if self._domain is not None else 1.0
-        intent, score = None, 0.0
-        if len(self._talk_intents):
-            sims = self._talk @ q
-            j = int(np.argmax(sims))
-            intent, score = self._talk_intents[j], float(sims[j])
-        return Screening(cue.span if cue else None, domain, intent, score)
+        intent, score = self._talk.nearest(q)
+        area, uncovered = self._uncovered.nearest(q)
+        return Screening(cue.span if cue else None, domain, intent, score, uncovered, area)
+
+
+Labelled = tuple[list[str], list[str]]  # texts, and the label of each
+
+
+def _read(path: Path) -> dict[str, list[str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): [str(t) for t in v or []] for k, v in data.items()}
+
+
+def _labelled(data: dict[str, list[str]]) -> Labelled:
+    return [t for texts in data.values() for t in texts], [k for k, v in data.items() for _ in v]
+
+
+@dataclass(frozen=True, slots=True)
+class Exemplars:
+    """Labelled example vectors; `nearest` is the label and cosine of the closest one."""
+
+    vectors: np.ndarray
+    labels: list[str]
+
+    @classmethod
+    def empty(cls) -> Exemplars:
+        return cls(np.zeros((0, 0), np.float32), [])
+
+    def nearest(self, q: np.ndarray) -> tuple[str | None, float]:
+        if not self.labels:
+            return None, 0.0
+        sims = self.vectors @ q
+        j = int(np.argmax(sims))
+        return self.labels[j], float(sims[j])

@@ -68,6 +68,8 @@ class ErrorOut(BaseModel):
 
 class LanguageTextOut(BaseModel):
     status: str = "draft"
+    last_reviewed: str = Field("", description="set when a second person published it reviewed")
+    reviewed_by: str = ""
     question: str = ""
     paraphrases: list[str] = []
     answer: str = ""
@@ -77,7 +79,6 @@ class EntryBodyOut(BaseModel):
     id: str
     topic: str = ""
     owner: str = ""
-    last_reviewed: str = ""
     sources: list[str] = []
     languages: dict[str, LanguageTextOut] = {}
 
@@ -173,6 +174,10 @@ class ScreeningOut(BaseModel):
     domain: float | None
     intent: str | None
     intent_score: float | None
+    uncovered: float | None = Field(
+        None, description="similarity to the nearest in-domain question the FAQ does not cover"
+    )
+    uncovered_area: str | None = None
 
 
 class TryOut(BaseModel):
@@ -185,6 +190,8 @@ class TryOut(BaseModel):
     confidence: float | None
     handoff: bool
     answer: str | None
+    status: str | None = Field(None, description="review status of the answer in this language")
+    route: str | None = Field(None, description="no answer: the area whose office is named")
     ranking: list[RankOut]
     screening: ScreeningOut
 

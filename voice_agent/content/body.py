@@ -1,7 +1,8 @@
 """Entry bodies: the YAML schema as plain dicts, in a canonical order, and what changed.
 
-A body is what a YAML file holds: id, topic, owner, last_reviewed, sources, languages (in
-the order of `languages.CODES`), each language with status, question, paraphrases, answer.
+A body is what a YAML file holds: id, topic, owner, sources, languages (in the order of
+`languages.CODES`), each language with status, its review (last_reviewed, reviewed_by: set
+by the workflow only, content/reviews.py), question, paraphrases, answer.
 Comparisons use the canonical JSON of `parse_entry`'s reading, so re-wrapping an answer in
 the YAML file is not a change.
 """
@@ -14,8 +15,8 @@ from typing import Any
 from voice_agent.content.faq import FaqEntry, parse_entry
 from voice_agent.language.languages import CODES
 
-TOP_KEYS = ("id", "topic", "owner", "last_reviewed", "sources", "languages")
-LANG_KEYS = ("status", "question", "paraphrases", "answer")
+TOP_KEYS = ("id", "topic", "owner", "sources", "languages")
+LANG_KEYS = ("status", "last_reviewed", "reviewed_by", "question", "paraphrases", "answer")
 
 
 def canonical(body: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def diff_summary(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
     if old is None:
         return ["created"]
     out: list[str] = []
-    for key in ("id", "topic", "owner", "last_reviewed"):
+    for key in ("id", "topic", "owner"):
         if old.get(key) != new.get(key):
             out.append(f"{key}: {_short(old.get(key, ''))} -> {_short(new.get(key, ''))}")
     if old.get("sources") != new.get("sources"):
@@ -88,6 +89,8 @@ def diff_summary(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
         a, b = olangs[code], nlangs[code]
         if a.get("status") != b.get("status"):
             out.append(f"{code}.status: {a.get('status')} -> {b.get('status')}")
+        if _review(a) != _review(b):
+            out.append(f"{code}.review: {_review(a) or 'none'} -> {_review(b) or 'none'}")
         if a.get("question") != b.get("question"):
             old_q, new_q = _short(a.get("question")), _short(b.get("question"))
             out.append(f"{code}.question: {old_q} -> {new_q}")
@@ -101,6 +104,11 @@ def diff_summary(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
             la, lb = len(a.get("answer") or ""), len(b.get("answer") or "")
             out.append(f"{code}.answer changed ({la} -> {lb} chars)")
     return out or ["no change"]
+
+
+def _review(loc: dict[str, Any]) -> str:
+    date, by = loc.get("last_reviewed") or "", loc.get("reviewed_by") or ""
+    return f"{date} by {by}" if date or by else ""
 
 
 def _list_change(name: str, old: list[Any], new: list[Any]) -> str:
@@ -145,14 +153,7 @@ def body_from_questions(
     langs: dict[str, dict[str, Any]] = {}
     for lang, text in questions:
         _add_text(langs.setdefault(lang, _empty_language()), text)
-    body = {
-        "id": entry_id,
-        "topic": topic,
-        "owner": "",
-        "last_reviewed": "",
-        "sources": [],
-        "languages": langs,
-    }
+    body = {"id": entry_id, "topic": topic, "owner": "", "sources": [], "languages": langs}
     return canonical(body)
 
 

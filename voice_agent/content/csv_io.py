@@ -1,8 +1,9 @@
 """FAQ entries as CSV: one row per entry and language (for spreadsheets and translators).
 
-Columns: id, topic, owner, last_reviewed, sources, lang, status, question, paraphrases,
-answer. Sources and paraphrases are one per line inside their cell. Entry-level columns
-must agree on every row of an entry.
+Columns: id, topic, owner, sources, lang, status, last_reviewed, reviewed_by, question,
+paraphrases, answer. Sources and paraphrases are one per line inside their cell. Entry-level
+columns must agree on every row of an entry. The review columns are exported for reading and
+ignored on import: only the review workflow records reviews (content/reviews.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ COLUMNS = (
     "id",
     "topic",
     "owner",
-    "last_reviewed",
     "sources",
     "lang",
     "status",
@@ -28,13 +28,15 @@ COLUMNS = (
     "paraphrases",
     "answer",
 )
-ENTRY_COLUMNS = ("id", "topic", "owner", "last_reviewed", "sources")
+REVIEW_COLUMNS = ("last_reviewed", "reviewed_by")  # exported, never imported
+EXPORT_COLUMNS = COLUMNS[:6] + REVIEW_COLUMNS + COLUMNS[6:]
+ENTRY_COLUMNS = ("id", "topic", "owner", "sources")
 
 
 def export_csv(bodies: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(COLUMNS)
+    w.writerow(EXPORT_COLUMNS)
     for b in bodies:
         b = canonical(b)
         for code, loc in (b.get("languages") or {}).items():
@@ -43,10 +45,11 @@ def export_csv(bodies: list[dict[str, Any]]) -> str:
                     b.get("id", ""),
                     b.get("topic", ""),
                     b.get("owner", ""),
-                    b.get("last_reviewed", ""),
                     "\n".join(b.get("sources") or []),
                     code,
                     loc.get("status", "draft"),
+                    loc.get("last_reviewed", ""),
+                    loc.get("reviewed_by", ""),
                     loc.get("question", ""),
                     "\n".join(loc.get("paraphrases") or []),
                     loc.get("answer", ""),
@@ -91,7 +94,6 @@ def parse_csv(text: str) -> list[ImportItem]:
                 "id": entry_id,
                 "topic": cell["topic"].strip(),
                 "owner": cell["owner"].strip(),
-                "last_reviewed": cell["last_reviewed"].strip(),
                 "sources": _lines(cell["sources"]),
             }
             body = entries.get(entry_id)

@@ -6,8 +6,10 @@ text embeddings keyed by content hash, so a reload only embeds what changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from voice_agent.errors import BadInput
 from voice_agent.language.languages import CODES
 
 STATUSES = ("draft", "machine-translated", "reviewed")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +32,20 @@ class LocalizedText:
     paraphrases: tuple[str, ...]
     answer: str
     status: str
+    # Set by the review workflow when a reviewer publishes this language as reviewed
+    # (content/reviews.py), never by hand; empty: never reviewed.
+    last_reviewed: str = ""  # ISO date
+    reviewed_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class FaqEntry:
+    """One entry. Review dates are per language (`LocalizedText`); a top-level
+    `last_reviewed` in old files is ignored: it could not say which language was reviewed."""
+
     id: str
     topic: str
     owner: str
-    last_reviewed: str
     sources: tuple[str, ...]
     languages: dict[str, LocalizedText] = field(default_factory=dict)
 
@@ -50,18 +59,14 @@ class FaqEntry:
             "id": self.id,
             "topic": self.topic,
             "owner": self.owner,
-            "last_reviewed": self.last_reviewed,
             "sources": list(self.sources),
-            "languages": {
-                c: {
-                    "status": t.status,
-                    "question": t.question,
-                    "paraphrases": list(t.paraphrases),
-                    "answer": t.answer,
-                }
-                for c, t in self.languages.items()
-            },
+            "languages": {c: _language_body(t) for c, t in self.languages.items()},
         }
+
+    @property
+    def last_reviewed(self) -> str:
+        """The newest review of any language ("" if none was ever reviewed)."""
+        return max((t.last_reviewed for t in self.languages.values()), default="")
 
     def answer_in(self, lang: str) -> tuple[str, str]:
         """The curated answer in `lang`, else English, else Portuguese: (language, text)."""
@@ -72,8 +77,31 @@ class FaqEntry:
         return code, loc.answer
 
 
+def _language_body(t: LocalizedText) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": t.status}
+    if t.last_reviewed:
+        out["last_reviewed"] = t.last_reviewed
+        out["reviewed_by"] = t.reviewed_by
+    out.update(question=t.question, paraphrases=list(t.paraphrases), answer=t.answer)
+    return out
+
+
 class FaqFormatError(BadInput):
     code = "faq_format"
+
+
+def _review(loc: dict[str, Any], where: str) -> tuple[str, str]:
+    """(date, reviewer) of a language, both or neither, and only on a reviewed language."""
+    raw = loc.get("last_reviewed") or ""
+    date = raw.isoformat() if isinstance(raw, dt.date) else str(raw).strip()
+    by = str(loc.get("reviewed_by") or "").strip()
+    if not date and not by:
+        return "", ""
+    if not _ISO_DATE.match(date) or not by:
+        raise FaqFormatError(f"{where}: last_reviewed needs an ISO date and reviewed_by a name")
+    if loc.get("status") != "reviewed":
+        raise FaqFormatError(f"{where}: only a reviewed language has a review date")
+    return date, by
 
 
 def parse_entry(data: object, where: str) -> FaqEntry:
@@ -100,18 +128,20 @@ def parse_entry(data: object, where: str) -> FaqEntry:
         status = str(loc.get("status", "draft"))
         if status not in STATUSES:
             raise FaqFormatError(f"{where}: languages.{code}.status must be one of {STATUSES}")
+        reviewed, by = _review(loc, f"{where}: languages.{code}")
         out[code] = LocalizedText(
             loc["question"].strip(),
             tuple(p.strip() for p in paras if p.strip()),
             " ".join(loc["answer"].split()),
             status,
+            reviewed,
+            by,
         )
     sources = data.get("sources") or []
     return FaqEntry(
         id=str(data["id"]),
         topic=str(data["topic"]),
         owner=str(data.get("owner", "")),
-        last_reviewed=str(data.get("last_reviewed", "")),
         sources=tuple(str(s) for s in sources),
         languages=out,
     )

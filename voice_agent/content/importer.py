@@ -32,10 +32,16 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
         out["sources"] = []
     langs = out.get("languages")
     if isinstance(langs, dict):
-        out["languages"] = {
-            k: ({**v, "paraphrases": v.get("paraphrases") or []} if isinstance(v, dict) else v)
-            for k, v in langs.items()
-        }
+        out["languages"] = {k: _plain_language(v) for k, v in langs.items()}
+    return out
+
+
+def _plain_language(loc: Any) -> Any:
+    if not isinstance(loc, dict):
+        return loc
+    out = {**loc, "paraphrases": loc.get("paraphrases") or []}
+    if isinstance(out.get("last_reviewed"), dt.date):
+        out["last_reviewed"] = out["last_reviewed"].isoformat()
     return out
 
 

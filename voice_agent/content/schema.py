@@ -55,6 +55,9 @@ class StrictModel(BaseModel):
 
 class LanguageText(StrictModel):
     status: Literal["draft", "machine-translated", "reviewed"] = "draft"
+    # Read-only: the workflow sets them when a reviewer publishes; values sent are replaced.
+    last_reviewed: str = Field("", max_length=32)
+    reviewed_by: str = Field("", max_length=64)
     question: QuestionText = ""
     paraphrases: list[QuestionText] = Field(default_factory=list, max_length=MAX_PARAPHRASES)
     answer: str = Field("", max_length=MAX_ANSWER_CHARS)
@@ -64,6 +67,7 @@ class EntryBody(StrictModel):
     id: EntryId
     topic: str = Field(min_length=1, max_length=80)
     owner: str = Field("", max_length=120)
+    # Ignored (reviews are recorded per language); accepted so older exports still import.
     last_reviewed: str = Field("", max_length=32)
     sources: list[SourceUrl] = Field(default_factory=list, max_length=20)
     languages: dict[LangCode, LanguageText] = Field(min_length=1)

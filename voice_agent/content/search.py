@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from voice_agent.answer.answerer import decide
+from voice_agent.answer.decision import decide_question
 from voice_agent.content.records import EntrySummary
 from voice_agent.conversation.engine import Engine, validate_text
 from voice_agent.language.languages import normalize_code
@@ -69,12 +69,10 @@ async def try_question(engine: Engine, text: str, lang: str | None) -> dict[str,
     else:
         guess = engine.lid.identify(text)
         language, probability, source = guess.language, guess.probability, guess.source
-    for _attempt in range(2):  # an entry removed by a publish between search and decide
-        result = await engine.retriever.search_async(text)
-        entries = engine.retriever.entries
-        if all(h.entry_id in entries for h in result.hits):
-            break
-    decision = decide(result, language, engine.settings.retrieval, entries)
+    decided = await decide_question(engine.retriever, text, language, engine.settings.retrieval)
+    decision, result = decided.decision, decided.result
+    entries = engine.retriever.entries
+    said = decision.kind in ("faq", "no_answer")
     sc = result.screening
     return {
         "text": text,
@@ -85,7 +83,9 @@ async def try_question(engine: Engine, text: str, lang: str | None) -> dict[str,
         "faq_id": decision.faq_id,
         "confidence": _finite(decision.confidence),
         "handoff": decision.handoff,
-        "answer": decision.entry.answer_in(language)[1] if decision.entry else None,
+        "answer": engine.answerer.curated_text(decision) if said else None,
+        "status": decision.status,
+        "route": decision.route.area if decision.route else None,
         "ranking": [
             {
                 "entry_id": h.entry_id,
@@ -103,5 +103,7 @@ async def try_question(engine: Engine, text: str, lang: str | None) -> dict[str,
             "domain": _finite(sc.domain),
             "intent": sc.intent,
             "intent_score": _finite(sc.intent_score),
+            "uncovered": _finite(sc.uncovered),
+            "uncovered_area": sc.area,
         },
     }

@@ -47,7 +47,13 @@ class ContentService:
         self.db = ContentDb(settings.db_path)
         self.folder = EntriesFolder(settings.path(settings.faq_dir) / "entries")
         self.redactor = Redactor()
-        self.workflow = Workflow(self.db, self.folder, self._go_live, clock)
+        self.workflow = Workflow(
+            self.db,
+            self.folder,
+            self._go_live,
+            clock,
+            allow_self_review=settings.content.allow_self_review,
+        )
         self.files = FileSync(self.workflow)
         self.inbox = InboxActions(self.workflow, InboxRepo(self.db.conn))
         self.accounts = Accounts(self.db, settings.content, clock)

@@ -134,6 +134,13 @@ class VersionRepo:
                 (state, note, entry_id, version),
             )
 
+    def set_body(self, entry_id: str, version: int, body: dict[str, Any]) -> None:
+        """Only for the review records written at publication (content/reviews.py)."""
+        self.conn.execute(
+            "UPDATE content_versions SET body = ? WHERE entry_id = ? AND version = ?",
+            (to_json(body), entry_id, version),
+        )
+
     def supersede(self, entry_id: str) -> None:
         """The entry's published version (if any) stops being answered from."""
         self.conn.execute(

@@ -1,10 +1,13 @@
 """The editorial workflow: draft -> review -> published, with reject, rollback and delete.
 
-Versions are never changed in place except for their state. Only one version per entry is
-`published`; publishing another supersedes it. Publishing checks the entry with
-`parse_entry` and `faq_validate.validate` (against the other published entries), writes its
-YAML file, and hands the whole published set to the engine (`go_live`), under one lock so
-two publishes reach the engine in order. Database and file work runs in the database worker.
+Versions are never changed in place except for their state and, at publication, the review
+records of their languages (content/reviews.py). Only one version per entry is `published`;
+publishing another supersedes it. Publishing needs a second person: the author of a version
+cannot publish it unless `content.allow_self_review` is set, and then the audit line says so.
+Publishing checks the entry with `parse_entry` and `faq_validate.validate` (against the
+other published entries), writes its YAML file, and hands the whole published set to the
+engine (`go_live`), under one lock so two publishes reach the engine in order. Database and
+file work runs in the database worker.
 """
 
 from __future__ import annotations
@@ -15,9 +18,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
+from voice_agent.content import reviews
 from voice_agent.content.body import diff_summary, entry_to_body, to_entry
 from voice_agent.content.db import ContentDb
-from voice_agent.content.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from voice_agent.content.errors import (
+    Conflict,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    ValidationFailed,
+)
 from voice_agent.content.faq import FaqEntry, FaqFormatError
 from voice_agent.content.faq_validate import validate
 from voice_agent.content.mirror import EntriesFolder
@@ -34,13 +44,25 @@ def version_dict(v: Version) -> dict[str, Any]:
     return asdict(v)
 
 
+SELF_REVIEW_NOTE = "published by its author: second review relaxed (content.allow_self_review)"
+
+
 class Workflow:
-    def __init__(self, db: ContentDb, folder: EntriesFolder, go_live: GoLive, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: ContentDb,
+        folder: EntriesFolder,
+        go_live: GoLive,
+        clock: Clock,
+        *,
+        allow_self_review: bool = False,
+    ) -> None:
         self.db = db
         self.repo = VersionRepo(db.conn)
         self.folder = folder
         self._go_live = go_live
         self._clock = clock
+        self.allow_self_review = allow_self_review
         self._publish_lock = asyncio.Lock()
 
     def now(self) -> float:
@@ -93,6 +115,7 @@ class Workflow:
         note: str,
         base: int | None,
         publish_version: int | None,
+        extra: tuple[str, ...] = (),
     ) -> Version:
         """Publish: file first, then the versions and the audit line, in one transaction."""
         entry = self.checked_entry(body, entry_id)
@@ -105,8 +128,9 @@ class Workflow:
                 v = self.repo.add(entry_id, "published", body, user, now, note, base)
             else:
                 self.repo.set_state(entry_id, publish_version, "published")
+                self.repo.set_body(entry_id, publish_version, body)  # its review records
                 v = self._get(entry_id, publish_version)
-            changes = diff_summary(previous.body if previous else None, body)
+            changes = diff_summary(previous.body if previous else None, body) + list(extra)
             self.repo.audit(now, user, action, entry_id, v.version, changes, note)
         return v
 
@@ -123,6 +147,7 @@ class Workflow:
                 version_dict(latest),
                 body,
             )
+        body = reviews.carry(body, None)  # a new entry has no review yet
         now = self._clock()
         with self.db.conn:
             v = self.repo.add(
@@ -154,6 +179,8 @@ class Workflow:
             )
         if latest.state == "deleted":
             raise InvalidState(f"entry {entry_id!r} was deleted; create it again or roll back")
+        published = self.repo.published(entry_id)
+        body = reviews.carry(body, published.body if published else None)
         now = self._clock()
         with self.db.conn:
             v = self.repo.add(entry_id, "draft", body, user, now, note, base_version)
@@ -196,6 +223,14 @@ class Workflow:
         v = self._get(entry_id, version)
         if v.state != "review":
             raise InvalidState(f"version {version} is {v.state}; submit it for review first")
+        extra: list[str] = []
+        if v.author == user:
+            if not self.allow_self_review:
+                raise Forbidden(
+                    f"{user} wrote version {version}: another reviewer must publish it "
+                    "(a one-person team can set content.allow_self_review)"
+                )
+            extra.append(SELF_REVIEW_NOTE)
         newer = self._newer_settled(entry_id, version)
         if newer is not None:
             raise Conflict(
@@ -203,7 +238,15 @@ class Workflow:
                 version_dict(newer),
                 v.body,
             )
-        return self._go_forward(user, entry_id, v.body, "publish", note, v.base_version, version)
+        published = self.repo.published(entry_id)
+        body, stamped = reviews.stamp(
+            v.body, published.body if published else None, user, self._clock()
+        )
+        if stamped:
+            extra.insert(0, f"reviewed by {user}: {', '.join(stamped)}")
+        return self._go_forward(
+            user, entry_id, body, "publish", note, v.base_version, version, tuple(extra)
+        )
 
     def _rollback(self, user: str, entry_id: str, version: int, note: str) -> Version:
         target = self._get(entry_id, version)

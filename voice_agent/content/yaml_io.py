@@ -43,14 +43,16 @@ _Dumper.add_representer(_Folded, _represent_folded)
 def dump_entry(body: dict[str, Any]) -> str:
     """One entry as YAML text, keys in the canonical order."""
     data = canonical(body)
-    last = data.get("last_reviewed")
-    if isinstance(last, str) and _ISO_DATE.match(last):
-        with contextlib.suppress(ValueError):
-            data["last_reviewed"] = dt.date.fromisoformat(last)  # written unquoted, read back equal
     langs = data.get("languages")
     if isinstance(langs, dict):
         for loc in langs.values():
-            if isinstance(loc, dict) and isinstance(loc.get("answer"), str) and loc["answer"]:
+            if not isinstance(loc, dict):
+                continue
+            last = loc.get("last_reviewed")
+            if isinstance(last, str) and _ISO_DATE.match(last):
+                with contextlib.suppress(ValueError):
+                    loc["last_reviewed"] = dt.date.fromisoformat(last)  # unquoted, reads back equal
+            if isinstance(loc.get("answer"), str) and loc["answer"]:
                 loc["answer"] = _Folded(loc["answer"])
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=80, indent=2)
 

@@ -61,7 +61,9 @@ def fold(events: list[ev.Event], warnings: list[str]) -> dict[str, Any]:
         "handoff": reply.handoff if reply else False,
         "tts": started.voice if started else None,
         "link": reply.link if reply else None,
-        "mode": reply.mode if reply else None,
+        "mode": ended.mode if ended else None,  # what was said, not what was planned
+        "status": reply.status if reply else None,
+        "context_from": reply.context_from if reply else None,
         "timings_ms": timings,
         "warnings": warnings + [e.message for e in errors],
     }

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from voice_agent import events as ev
-from voice_agent.answer.answerer import Answerer, Decision, Messages, decide
+from voice_agent.answer.answerer import Answerer, Messages, spoken_mode
+from voice_agent.answer.decision import Context, Decision, decide_question
 from voice_agent.answer.llm import LlamaGenerator
 from voice_agent.answer.retrieval import E5Embedder, Progress, Retriever
 from voice_agent.answer.screening import Screener
@@ -353,34 +354,33 @@ class Engine:
     async def _decide(
         self, question: str, lang: str, context: AnswerContext | None
     ) -> tuple[Decision, ev.Decided]:
-        """Retrieval + decision: the one place a question is decided (with its context)."""
-        result = await self.retriever.search_async(question)
-        decision = decide(result, lang, self.settings.retrieval, self.retriever.entries)
-        context_from = None
-        if decision.kind == "no_answer" and context is not None:
-            # A follow-up ("and where is that?") is read with the previous question.
-            followed = await self.retriever.search_async(f"{context.question} {question}")
-            again = decide(followed, lang, self.settings.retrieval, self.retriever.entries)
-            if again.kind == "faq" and again.faq_id == context.faq_id:
-                result, decision, context_from = followed, again, context.faq_id
-        best = result.best
-        decided = ev.Decided(
+        """Retrieval + decision: the one place a live question is decided (with its context);
+        `answer.decision.decide_question` is the same for "try a question" and the eval."""
+        ctx = None
+        if context is not None:
+            ctx = Context(context.faq_id, context.topic or "", context.question, context.language)
+        decided = await decide_question(
+            self.retriever, question, lang, self.settings.retrieval, ctx
+        )
+        d, best = decided.decision, decided.result.best
+        event = ev.Decided(
             turn_id=None,
             t=0.0,
             text=question,
-            language=lang,
-            kind=decision.kind,
-            faq_id=decision.faq_id,
-            confidence=decision.confidence,
+            language=d.language,
+            kind=d.kind,
+            faq_id=d.faq_id,
+            confidence=d.confidence,
             best_entry=best.entry_id if best else None,
             best_score=round(best.score, 4) if best else None,
-            context_from=context_from,
+            context_from=d.context_from,
+            area=d.route.area if d.route else None,
         )
-        return decision, decided
+        return d, event
 
     async def _answered(
         self, decision: Decision, question: str, now: Callable[[], float], turn_id: str
-    ) -> AsyncIterator[ev.ReplyStarted | str]:
+    ) -> AsyncIterator[ev.ReplyStarted | tuple[str, str]]:
         """The reply's header, then its sentences (curated, rephrased or a system message)."""
         yield ev.ReplyStarted(
             turn_id=turn_id,
@@ -390,14 +390,16 @@ class Engine:
             confidence=decision.confidence,
             handoff=decision.handoff,
             link=decision.link,
-            mode=self.answerer.mode(decision.language),
+            mode=self.answerer.planned_mode(decision),
+            status=decision.status,
+            context_from=decision.context_from,
         )
-        async for _mode, sentence in self.answerer.sentences(decision, question):
-            yield sentence
+        async for mode, sentence in self.answerer.sentences(decision, question):
+            yield mode, sentence
 
     async def _said(
         self, say: Say, now: Callable[[], float], turn_id: str
-    ) -> AsyncIterator[ev.ReplyStarted | str]:
+    ) -> AsyncIterator[ev.ReplyStarted | tuple[str, str]]:
         yield ev.ReplyStarted(
             turn_id=turn_id,
             t=now(),
@@ -410,18 +412,19 @@ class Engine:
             staff_name=say.staff_name,
         )
         for sentence in split_sentences(say.text):
-            yield sentence
+            yield "message", sentence
 
     async def _reply(
         self,
         turn_id: str,
         now: Callable[[], float],
-        parts: AsyncIterator[ev.ReplyStarted | str],
+        parts: AsyncIterator[ev.ReplyStarted | tuple[str, str]],
         speak: bool,
     ) -> AsyncIterator[ev.Event]:
         """ReplyStarted, then each sentence as text and audio (the first one split at its first
         clause, so it plays sooner), then ReplyEnded. A failing voice leaves a text reply."""
         said: list[str] = []
+        modes: list[str] = []
         synth: Synthesizer | None = None
         started_audio = False
         lang = self.settings.default_language
@@ -436,11 +439,13 @@ class Engine:
                         turn_id=turn_id, t=now(), code=exc.code, message=exc.message
                     )
                 continue
-            said.append(part)
-            yield ev.ReplyText(turn_id=turn_id, t=now(), text=part)
+            mode, sentence = part
+            modes.append(mode)
+            said.append(sentence)
+            yield ev.ReplyText(turn_id=turn_id, t=now(), text=sentence)
             if synth is None:
                 continue
-            for piece in first_clause_split(part) if len(said) == 1 else [part]:
+            for piece in first_clause_split(sentence) if len(said) == 1 else [sentence]:
                 try:
                     audio = await self.voices.synthesize(synth, piece, lang)
                 except ServiceError as exc:
@@ -464,4 +469,6 @@ class Engine:
                 )
         if started_audio:
             yield ev.AudioEnded(turn_id=turn_id, t=now())
-        yield ev.ReplyEnded(turn_id=turn_id, t=now(), text=join_sentences(said))
+        yield ev.ReplyEnded(
+            turn_id=turn_id, t=now(), text=join_sentences(said), mode=spoken_mode(modes)
+        )

@@ -14,7 +14,7 @@ from voice_agent.speech_out.espeak_lib import viseme_of
 FRAME_S = 0.01
 MIN_GAP_S = 0.12  # a silence at least this long closes the mouth
 _VOWEL_VISEMES = frozenset("AEIOU")
-_SKIP = frozenset("ˈˌːˑ̃ʲʰ ;:,.!?—…\"()“”↓→↗↘")
+_SKIP = frozenset('ˈˌːˑ̃ʲʰ ;:,.!?—…"()“”↓→↗↘')
 # Kokoro's own symbols (diphthongs, affricates) and sounds made with the mouth half open
 _KOKORO = {"A": "E", "I": "A", "W": "A", "O": "O", "Q": "O", "Y": "O", "ɨ": "I", "ᵻ": "I"}
 _HALF_OPEN = "L"  # k, g, h, ʁ, ʔ...: the tongue works, the lips stay as they were
@@ -51,9 +51,7 @@ def voiced_spans(pcm: np.ndarray, rate: int) -> list[tuple[float, float]]:
     return spans
 
 
-def spread_visemes(
-    phonemes: str, pcm: np.ndarray, rate: int
-) -> tuple[tuple[float, str], ...]:
+def spread_visemes(phonemes: str, pcm: np.ndarray, rate: int) -> tuple[tuple[float, str], ...]:
     """[(seconds, viseme)] for `phonemes` laid over the voiced spans of `pcm`."""
     duration = round(len(pcm) / rate, 3) if rate else 0.0
     units = [mouth_of(ch) for ch in phonemes if ch not in _SKIP]

@@ -1,0 +1,187 @@
+"""The one decision function: guarded entry lookup, "I don't know" with an office, follow-ups.
+
+Fakes only (bag-of-words vectors, a real SQLite store); the real-model figures are in
+tests/models/test_decisions_real.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import fake_engine
+from voice_agent import events as ev
+from voice_agent.answer.decision import Context, decide, decide_question, followed, is_short
+from voice_agent.answer.retrieval import Hit, RetrievalResult
+from voice_agent.answer.screening import Screening
+from voice_agent.config import RetrievalSettings
+from voice_agent.content.faq import load_entries, parse_entry
+from voice_agent.conversation.ask import ask
+from voice_agent.conversation.engine import Session, TurnInput
+
+NIF = """
+id: nif
+topic: taxes
+sources: [https://www.portaldasfinancas.gov.pt]
+languages:
+  en:
+    status: machine-translated
+    question: How do I get a NIF tax number?
+    paraphrases: [nif tax number, where do i get a taxpayer number, tax number for foreigners]
+    answer: Ask for the NIF at a Finanças office. See portaldasfinancas.gov.pt.
+  pt:
+    status: reviewed
+    question: Como peço o NIF?
+    paraphrases: [numero de contribuinte, tirar nif, nif para estrangeiros]
+    answer: Peça o NIF num Serviço de Finanças. Veja portaldasfinancas.gov.pt.
+"""
+
+SNS = """
+id: sns24-line
+topic: health
+sources: [https://www.sns24.gov.pt]
+languages:
+  en:
+    status: machine-translated
+    question: What is the SNS 24 health line number?
+    paraphrases: [sns 24 phone number, who do i call when sick, health line]
+    answer: Call the SNS 24 line on 808 24 24 24.
+"""
+
+
+@pytest.fixture
+def faq_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "faq"
+    (d / "entries").mkdir(parents=True)
+    (d / "entries" / "nif.yaml").write_text(NIF, encoding="utf-8")
+    (d / "entries" / "sns24-line.yaml").write_text(SNS, encoding="utf-8")
+    return d
+
+
+def hit(entry_id: str, score: float, question: float = 0.9) -> Hit:
+    return Hit(entry_id, score, question, "text", "en", None)
+
+
+ON_TOPIC = Screening(None, 1.0, None, 0.0)
+
+
+def test_an_entry_gone_from_the_published_set_is_skipped_not_a_keyerror() -> None:
+    settings = RetrievalSettings()
+    result = RetrievalResult((hit("gone", 0.5), hit("nif", 0.3)), ON_TOPIC)
+    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
+    decision = decide(result, "en", settings, {"nif": nif})
+    assert decision.kind == "faq" and decision.faq_id == "nif"
+    alone = decide(RetrievalResult((hit("gone", 0.5),), ON_TOPIC), "en", settings, {})
+    assert alone.kind == "no_answer" and alone.entry is None
+
+
+async def test_unpublished_between_search_and_decision_in_a_live_turn(
+    tmp_path: Path, faq_dir: Path
+) -> None:
+    engine = fake_engine(tmp_path, faq_dir)
+    await engine.load_faq()
+    search = engine.retriever.search_async
+    remaining = [e for e in load_entries(faq_dir) if e.id != "nif"]
+
+    async def search_then_unpublish(text: str) -> RetrievalResult:
+        result = await search(text)  # ranks "nif" first ...
+        await engine.publish(remaining)  # ... which a reviewer deletes right now
+        return result
+
+    engine.retriever.search_async = search_then_unpublish  # type: ignore[method-assign]
+    out = await ask(engine, TurnInput(text="How do I get a NIF tax number?"))
+    assert out.result["faq_id"] is None and out.result["handoff"] is True
+    engine.close()
+
+
+async def test_no_answer_names_an_office_and_reaches_the_bus(tmp_path: Path, faq_dir: Path) -> None:
+    engine = fake_engine(tmp_path, faq_dir)
+    await engine.load_faq()
+    queue = engine.bus.subscribe()
+    out = await ask(engine, TurnInput(text="Where can I renew my fishing licence quickly?"))
+    assert out.result["faq_id"] is None and out.result["handoff"] is True
+    assert out.result["answer"].startswith("I don't have verified information on that.")
+    assert "808 257 257" in out.result["answer"]  # nothing near: the migrant helpline
+    assert out.result["link"] == "https://eportugal.gov.pt"
+    msg = queue.get_nowait()
+    assert msg["type"] == "decision" and msg["kind"] == "no_answer" and msg["area"] == "geral"
+    engine.close()
+
+
+async def test_an_uncovered_exemplar_names_its_office(tmp_path: Path, faq_dir: Path) -> None:
+    engine = fake_engine(tmp_path, faq_dir)
+    await engine.load_faq()
+    # word for word an exemplar of data/uncovered.yaml (area: irn): bag-of-words finds it
+    decided = await decide_question(
+        engine.retriever, "how do I get a divorce in Portugal", "en", engine.settings.retrieval
+    )
+    assert decided.decision.kind == "no_answer"
+    route = decided.decision.route
+    assert route is not None and route.area == "irn" and decided.decision.link == route.link
+    engine.close()
+
+
+async def test_a_short_follow_up_is_decided_in_context(tmp_path: Path, faq_dir: Path) -> None:
+    engine = fake_engine(tmp_path, faq_dir)
+    await engine.load_faq()
+    session = Session()
+    first = await ask(engine, TurnInput(text="How do I get a NIF tax number?"), session)
+    assert first.result["faq_id"] == "nif" and first.result["context_from"] is None
+    second = await ask(engine, TurnInput(text="and where is that?"), session)
+    assert second.result["faq_id"] == "nif"
+    assert second.result["context_from"] == "nif"
+    engine.close()
+
+
+async def test_a_change_of_subject_is_not_dragged_back(tmp_path: Path, faq_dir: Path) -> None:
+    engine = fake_engine(tmp_path, faq_dir)
+    await engine.load_faq()
+    session = Session()
+    await ask(engine, TurnInput(text="How do I get a NIF tax number?"), session)
+    events = [e async for e in engine.turn(TurnInput(text="What is the SNS 24 number?"), session)]
+    started = next(e for e in events if isinstance(e, ev.ReplyStarted))
+    assert started.faq_id == "sns24-line" and started.context_from is None
+    engine.close()
+
+
+def test_follow_up_rules_on_stored_results() -> None:
+    settings = RetrievalSettings()
+    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
+    context = Context("nif", "taxes", "How do I get a NIF?", "en")
+    weak = RetrievalResult((hit("nif", 0.05),), ON_TOPIC)
+    strong = RetrievalResult((hit("nif", 0.4),), ON_TOPIC)
+    alone = decide(weak, "en", settings, {"nif": nif})
+    together = decide(strong, "en", settings, {"nif": nif})
+    assert alone.kind == "no_answer" and together.kind == "faq"
+    entries = {"nif": nif}
+    chosen = followed(alone, weak, together, strong, "and where?", context, settings, entries)
+    assert chosen.faq_id == "nif" and chosen.context_from == "nif"
+    long = "and where do I have to go with all my papers and my passport and my children?"
+    assert followed(alone, weak, together, strong, long, context, settings, entries) is alone
+    injection = RetrievalResult((hit("nif", 0.05),), Screening("ignore", 1.0, None, 0.0))
+    refused = decide(injection, "en", settings, {"nif": nif})
+    assert (
+        followed(
+            refused, injection, together, strong, "and where?", context, settings, {"nif": nif}
+        )
+        is refused
+    )
+
+
+def test_short_is_words_or_characters() -> None:
+    assert is_short("and where?", 8) and not is_short(
+        "one two three four five six seven eight nine", 8
+    )
+    assert is_short("在哪里办？", 8) and not is_short(
+        "我想知道在葡萄牙怎么给我的孩子办理所有的手续", 8
+    )
+
+
+async def test_the_reply_carries_the_answer_status(tmp_path: Path, faq_dir: Path) -> None:
+    engine = fake_engine(tmp_path, faq_dir)
+    await engine.load_faq()
+    en = await ask(engine, TurnInput(text="How do I get a NIF tax number?", language="en"))
+    pt = await ask(engine, TurnInput(text="Como peço o NIF?", language="pt"))
+    assert en.result["status"] == "machine-translated" and pt.result["status"] == "reviewed"
+    engine.close()

@@ -1,0 +1,248 @@
+"""The one decision: retrieve, then refuse, small-talk, say "I don't know" (and where to ask),
+or answer from an entry, optionally as a follow-up of the previous answer.
+
+`decide_question` is used by the live turn (`Engine._decide`), the editor's "try a question"
+and `voice-agent eval`; `decide` is its pure rule set (the eval's threshold sweep re-runs it
+on stored retrieval results). Rules, in order (README, "How answers are chosen"):
+
+1. an injection cue -> off_topic; small talk -> its intent; off the domain -> off_topic.
+2. no entry scores above the answer threshold -> no_answer.
+3. the question is about as close to an in-domain question the FAQ does not cover
+   (data/uncovered.yaml) as to the best entry's own questions -> no_answer. This is what keeps
+   "how do I register a company?" from getting the self-employment entry.
+4. otherwise the best entry that is still published: an entry unpublished between the
+   search and this decision is skipped, never a KeyError.
+
+A no_answer names the office to ask (data/routes.yaml): the area of the nearest uncovered
+question when rule 3 fired, else the area of the nearest entry's topic if that entry is not
+far (`route_topic_min`), else the migrant helpline.
+
+Follow-ups: with a `Context` (the previous answered entry and its question), the question is
+also retrieved together with the previous one. A short question that does not decide well on
+its own ("and where do I do that?", "e se eu não tiver morada?") is decided in that context,
+and the decision names the entry it came from (`context_from`). A question that answers well
+on its own, or is clearly about a known uncovered topic, is a change of subject and is never
+dragged back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from voice_agent.answer.retrieval import RetrievalResult, Retriever
+from voice_agent.answer.routes import Route, Routes
+from voice_agent.config import RetrievalSettings
+from voice_agent.content.faq import FaqEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    kind: str  # faq | no_answer | off_topic | didnt_hear | greeting | thanks | goodbye | human
+    language: str
+    entry: FaqEntry | None
+    confidence: float
+    handoff: bool
+    route: Route | None = None  # no_answer: the office to ask instead (data/routes.yaml)
+    context_from: str | None = None  # decided as a follow-up of this entry's answer
+
+    @property
+    def faq_id(self) -> str | None:
+        return self.entry.id if self.entry else None
+
+    @property
+    def link(self) -> str | None:
+        if self.entry is not None:
+            return self.entry.link
+        return self.route.link if self.route is not None else None
+
+    @property
+    def status(self) -> str | None:
+        """Review status of the answer text spoken (reviewed | machine-translated | draft)."""
+        if self.entry is None:
+            return None
+        code, _text = self.entry.answer_in(self.language)
+        return self.entry.languages[code].status
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the conversation remembers of its last answered turn."""
+
+    entry_id: str
+    topic: str
+    question: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A decision and its retrievals: the question alone, and with the previous question."""
+
+    decision: Decision
+    alone: RetrievalResult
+    joined: RetrievalResult | None = None
+
+    @property
+    def result(self) -> RetrievalResult:
+        """The retrieval the decision was made from (the ranking "try a question" shows)."""
+        if self.decision.context_from and self.joined is not None:
+            return self.joined
+        return self.alone
+
+    def bus_message(self, turn_id: str, text: str) -> dict[str, Any]:
+        """The `decision` message observers get (staff feed, unanswered-question inbox)."""
+        d, best = self.decision, self.result.best
+        return {
+            "type": "decision",
+            "turn_id": turn_id,
+            "text": text,
+            "language": d.language,
+            "kind": d.kind,
+            "faq_id": d.faq_id,
+            "confidence": d.confidence,
+            "best_entry": best.entry_id if best else None,
+            "best_score": round(best.score, 4) if best else None,
+            "area": d.route.area if d.route else None,
+            "context_from": d.context_from,
+        }
+
+
+def confidence(score: float, threshold: float) -> float:
+    """The fused score as 0..1, 0.5 at the answer threshold."""
+    return round(1.0 / (1.0 + math.exp(-(score - threshold) / 0.02)), 4)
+
+
+def decide(
+    result: RetrievalResult,
+    language: str,
+    settings: RetrievalSettings,
+    entries: Mapping[str, FaqEntry],
+    routes: Routes | None = None,
+) -> Decision:
+    """Rules 1-4 above for one retrieval result (pure: no search, no I/O)."""
+    hits = [h for h in result.hits if h.entry_id in entries]  # unpublished meanwhile: skipped
+    best = hits[0] if hits else None
+    sc = result.screening
+    conf = confidence(best.score, settings.answer_threshold) if best else 0.0
+    if sc.injection is not None:
+        return Decision("off_topic", language, None, conf, False)
+    if (
+        sc.intent is not None
+        and sc.intent_score >= settings.smalltalk_threshold
+        and (best is None or sc.intent_score >= best.question)
+    ):
+        return Decision(sc.intent, language, None, conf, sc.intent == "human")
+    if sc.domain < settings.domain_threshold:
+        return Decision("off_topic", language, None, conf, False)
+    uncovered = sc.area is not None and sc.uncovered >= settings.uncovered_min
+    if (
+        best is None
+        or best.score < settings.answer_threshold
+        or (uncovered and sc.uncovered >= best.question - settings.uncovered_margin)
+    ):
+        route = None
+        if routes is not None:
+            near = best is not None and best.score >= settings.route_topic_min
+            topic = entries[best.entry_id].topic if best is not None and near else None
+            route = routes.resolve(sc.area if uncovered else None, topic)
+        return Decision("no_answer", language, None, conf, True, route)
+    return Decision("faq", language, entries[best.entry_id], conf, False)
+
+
+def is_short(text: str, max_words: int) -> bool:
+    """A follow-up is short: few words, or few characters in a script without spaces."""
+    words = text.split()
+    if len(words) == 1:
+        return len(text) <= 2 * max_words
+    return len(words) <= max_words
+
+
+def _score_of(result: RetrievalResult, entry_id: str) -> float | None:
+    return next((h.score for h in result.hits if h.entry_id == entry_id), None)
+
+
+def followed(
+    alone: Decision,
+    alone_result: RetrievalResult,
+    together: Decision,
+    joined_result: RetrievalResult,
+    text: str,
+    context: Context,
+    settings: RetrievalSettings,
+    entries: Mapping[str, FaqEntry],
+) -> Decision:
+    """The decision of a question asked after `context`: alone, or read with the previous one.
+
+    A change of subject is kept alone: an entry other than the previous one answers it on its
+    own (`followup_switch`) clearly better than the previous one does. Otherwise a short
+    question is read with the previous one, and stays on the previous entry unless another
+    entry is clearly better (`followup_stay`): a follow-up usually continues the same entry.
+    """
+    sc = alone_result.screening
+    if sc.injection is not None or together.kind != "faq":
+        return alone  # injections stand on their own
+    if not is_short(text, settings.followup_max_words):
+        return alone
+    small_talk = alone.kind not in ("faq", "no_answer", "off_topic")
+    if small_talk and sc.intent_score >= settings.followup_smalltalk:
+        return alone  # "thanks", "I want a person"; "¿y mientras espero?" is only loosely so
+    if alone.kind == "no_answer" and sc.uncovered >= settings.followup_switch_uncovered:
+        return alone  # clearly a topic the FAQ does not cover: not dragged back
+    best = alone_result.best
+    if alone.kind == "faq" and best is not None and alone.faq_id != context.entry_id:
+        previous = _score_of(alone_result, context.entry_id)
+        margin = best.score - (previous if previous is not None else -1.0)
+        if best.score >= settings.followup_switch and margin >= settings.followup_switch_margin:
+            return alone  # answers well on its own, and not with the previous entry
+    chosen = together
+    stay = _score_of(joined_result, context.entry_id)
+    top = joined_result.best
+    if (
+        together.faq_id != context.entry_id
+        and stay is not None
+        and top is not None
+        and stay >= top.score - settings.followup_stay
+        and context.entry_id in entries
+    ):
+        chosen = replace(together, entry=entries[context.entry_id])
+    return replace(chosen, context_from=context.entry_id)
+
+
+def decide_all(
+    alone: RetrievalResult,
+    joined: RetrievalResult | None,
+    text: str,
+    language: str,
+    settings: RetrievalSettings,
+    entries: Mapping[str, FaqEntry],
+    routes: Routes | None,
+    context: Context | None,
+) -> Decided:
+    """The whole rule set on stored retrievals: the question alone, and with the context."""
+    decision = decide(alone, language, settings, entries, routes)
+    if context is None or joined is None:
+        return Decided(decision, alone)
+    together = decide(joined, language, settings, entries, routes)
+    chosen = followed(decision, alone, together, joined, text, context, settings, entries)
+    return Decided(chosen, alone, joined)
+
+
+async def decide_question(
+    retriever: Retriever,
+    text: str,
+    language: str,
+    settings: RetrievalSettings,
+    context: Context | None = None,
+) -> Decided:
+    """Retrieve and decide: the live turn, "try a question" and the eval all come here."""
+    alone = await retriever.search_async(text)
+    joined = None
+    if context is not None:
+        joined = await retriever.search_async(f"{context.question} {text}")
+    # the entries are read after the searches: a publish may have swapped them meanwhile
+    return decide_all(
+        alone, joined, text, language, settings, retriever.entries, retriever.routes, context
+    )
