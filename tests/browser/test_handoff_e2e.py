@@ -97,8 +97,16 @@ def open_kiosk(browser: Any, url: str) -> Any:
 
 
 def heard_audio_after(page: Any, start: int) -> bool:
-    levels = page.evaluate("window.__levels")[start:]
-    return bool(levels) and max(levels) > 0.01
+    """Reply audio reached the kiosk's speaker after sample `start` (waits up to 30 s)."""
+    try:
+        page.wait_for_function(
+            "(start) => window.__levels.slice(start).some((level) => level > 0.01)",
+            arg=start,
+            timeout=30_000,
+        )
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: nothing was heard
+        return False
+    return True
 
 
 def answered(kiosk: Any) -> None:
@@ -171,6 +179,8 @@ def test_staff_take_over_and_the_kiosk_speaks_their_words(browsers: Any, server:
     staff.fill("#answer-q", "nif")
     staff.wait_for_function("() => document.querySelector('#answer-pick option[value=nif]')")
     staff.select_option("#answer-pick", "nif")
+    quiet = "() => window.voiceApp.serverState === 'listening'"  # nothing playing any more
+    kiosk.wait_for_function(quiet, timeout=60_000)
     start = len(kiosk.evaluate("window.__levels"))
     staff.click(".send-answer button[type=submit]")
     kiosk.wait_for_selector("#staff-label:not([hidden])", timeout=30_000)
@@ -178,8 +188,8 @@ def test_staff_take_over_and_the_kiosk_speaks_their_words(browsers: Any, server:
         "() => document.querySelector('#cap-assistant .cap-text')?.innerText.includes('NIF')",
         timeout=30_000,
     )
-    kiosk.wait_for_timeout(3000)
     assert heard_audio_after(kiosk, start), "the published answer was not spoken"
+    kiosk.wait_for_function(quiet, timeout=60_000)
     start = len(kiosk.evaluate("window.__levels"))
     staff.fill("#typed", "Please wait a moment, I will print the form for you.")
     staff.click(".send-typed button[type=submit]")
@@ -189,7 +199,6 @@ def test_staff_take_over_and_the_kiosk_speaks_their_words(browsers: Any, server:
         timeout=30_000,
     )
     assert "Samuel" in kiosk.inner_text("#staff-label")
-    kiosk.wait_for_timeout(3000)
     assert heard_audio_after(kiosk, start), "the typed message was not spoken"
     SHOTS.mkdir(parents=True, exist_ok=True)
     kiosk.screenshot(path=str(SHOTS / "console-e2e-kiosk.png"))
