@@ -4,11 +4,14 @@ Every FAQ answer's first sentence, in every language, is synthesised with each c
 (Kokoro voices from the survey in shared/VOICES.md, espeak-ng, and Piper joe for English),
 transcribed back with the project's Whisper base (language given), and scored by character
 error rate (CER: edit distance / reference length, after lower-casing and dropping spaces and
-punctuation; Chinese compared in simplified characters). Prints the table and writes it to
-docs/voices.md (cited by the README); per-sentence rows go to var/bench/voices.jsonl, so a
-run can be resumed (`--resume`) or re-tabled (`--report`). To save time, alternative voices
-(a language's second candidate) are scored on the first `--alt-entries` entries, and Kokoro
-in languages it was not trained on on the first `--accented-entries`.
+punctuation; Chinese compared in simplified characters). For hi, ur, pa, gu, ne, bn and zh,
+Whisper gets a short prompt in the language's script (else it writes Hindi in Urdu script).
+
+Prints the table and writes it to docs/voices.md (cited by the README); per-sentence rows go
+to var/bench/voices.jsonl, so a run can be resumed (`--resume`) or re-tabled (`--report`).
+To save time, alternative voices (a language's second candidate) are scored on the first
+`--alt-entries` entries, and Kokoro in languages it was not trained on on the first
+`--accented-entries`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,14 @@ KOKORO_CANDIDATES: dict[str, tuple[str, ...]] = {
     "ne": ("hf_alpha",), "bn": ("hf_alpha",), "zh": ("zf_xiaoxiao", "zm_yunxi"),
 }  # fmt: skip
 UNRELIABLE = {"pa", "gu", "ne", "bn", "hi", "ar"}  # whisper-base is weak there (VOICES.md)
+# Whisper writes Hindi in Urdu script, Chinese in traditional characters... unless a prompt
+# in the expected script comes first (as in shared/VOICES.md): a neutral sentence per language.
+PROMPTS = {
+    "hi": "यह हिंदी में एक वाक्य है।", "ur": "یہ اردو میں ایک جملہ ہے۔",
+    "pa": "ਇਹ ਪੰਜਾਬੀ ਵਿੱਚ ਇੱਕ ਵਾਕ ਹੈ।", "gu": "આ ગુજરાતીમાં એક વાક્ય છે.",
+    "ne": "यो नेपालीमा एउटा वाक्य हो।", "bn": "এটি বাংলায় একটি বাক্য।",
+    "zh": "这是一个简体中文的句子。",
+}  # fmt: skip
 OUT_MD = Path("docs/voices.md")
 OUT_JSONL = Path("var/bench/voices.jsonl")
 
@@ -100,6 +111,21 @@ def how_many(args: argparse.Namespace, lang: str, voice: str, alternative: bool)
     return 10_000
 
 
+async def hear(stt: WhisperStt, audio: np.ndarray, lang: str) -> str:
+    """The project's Whisper base, language given; with a script prompt where one is set."""
+    if lang not in PROMPTS:
+        return (await stt.transcribe(audio, language=lang)).text
+
+    def prompted() -> str:
+        model = stt._load()  # the same faster-whisper model, through its own transcribe()
+        segments, _ = model.transcribe(  # type: ignore[attr-defined]
+            audio, language=lang, beam_size=1, temperature=0, initial_prompt=PROMPTS[lang]
+        )
+        return " ".join(s.text.strip() for s in segments)
+
+    return await stt._worker.run(prompted)
+
+
 def measured_before(resume: bool) -> set[tuple[str, str, str]]:
     done: set[tuple[str, str, str]] = set()
     OUT_JSONL.parent.mkdir(parents=True, exist_ok=True)
@@ -132,11 +158,11 @@ async def run(args: argparse.Namespace, out: TextIO, done: set[tuple[str, str, s
                 audio = synth.synthesize(speakable(text, lang))
                 took = time.perf_counter() - t0
                 pcm16 = resample_int16(audio.pcm, audio.sample_rate, 16000)
-                heard = await stt.transcribe(pcm16.astype(np.float32) / 32768, language=lang)
+                heard = await hear(stt, pcm16.astype(np.float32) / 32768, lang)
                 seconds = len(audio.pcm) / audio.sample_rate
-                score = cer(normalise(text, lang), normalise(heard.text, lang))
+                score = cer(normalise(text, lang), normalise(heard, lang))
                 row = {"lang": lang, "voice": synth.name, "entry": entry, "text": text,
-                       "heard": heard.text, "cer": round(score, 4),
+                       "heard": heard, "cer": round(score, 4),
                        "rtf": round(took / max(seconds, 1e-3), 3),
                        "seconds": round(seconds, 2)}  # fmt: skip
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -20,11 +20,12 @@ export class SpokenReply {
     this._timers = [];
   }
 
-  /** `reply`: a new answer starts (text may be empty; sentences follow). */
-  start({ text = "", link = null, lang = null } = {}) {
+  /** `reply`: a new answer starts (text may be empty; sentences follow). `status` is the
+   * answer's review status: a machine-translated one gets a line saying so. */
+  start({ text = "", link = null, lang = null, status = null } = {}) {
     this._reset();
     this.open = true;
-    this.view.startReply({ text, link, lang });
+    this.view.startReply({ text, link, lang, status });
   }
 
   sentence(text) {

@@ -214,7 +214,7 @@ export class View {
    * else empty and filled by `addSentence`. Spans are only ever added, never rewritten, so
    * the live region announces each sentence once.
    */
-  startReply({ text = "", link = null, lang = null } = {}) {
+  startReply({ text = "", link = null, lang = null, status = null } = {}) {
     const row = this.el["cap-assistant"];
     if (!row) return;
     this._matched = 0;
@@ -222,7 +222,7 @@ export class View {
     const body = row.querySelector(".cap-text");
     body.lang = lang || this.lang;
     body.replaceChildren(...splitSentences(text).map((s) => this._sentenceSpan(s)));
-    this._setSource(link);
+    this._setSource(link, status === "machine-translated" ? lang || this.lang : null);
     row.hidden = !text && !safeLink(link);
   }
 
@@ -261,8 +261,8 @@ export class View {
   }
 
   /** The whole answer at once (text over HTTP). */
-  showAnswer({ text = "", link = null, lang = null } = {}) {
-    this.startReply({ text, link, lang });
+  showAnswer({ text = "", link = null, lang = null, status = null } = {}) {
+    this.startReply({ text, link, lang, status });
   }
 
   /** The reply's text is complete: `text` (the whole answer) fills a caption left empty. */
@@ -288,12 +288,25 @@ export class View {
     return span;
   }
 
-  _setSource(link) {
+  /**
+   * The official source under the answer; `machineLang` (the answer's language, when its
+   * translation is automatic and not yet reviewed) adds a line saying so in that language.
+   */
+  _setSource(link, machineLang = null) {
     const source = this.el["answer-source"];
     if (!source) return;
     const safe = safeLink(link);
     source.replaceChildren();
-    source.hidden = !safe;
+    source.hidden = !safe && !machineLang;
+    if (machineLang) {
+      const note = this.doc.createElement("span");
+      note.className = "mt-note";
+      note.id = "mt-note";
+      note.lang = machineLang;
+      note.dir = isRtl(machineLang) ? "rtl" : "ltr";
+      note.textContent = t(machineLang, "machine_translated");
+      source.append(note);
+    }
     if (!safe) return;
     const label = this.doc.createElement("span");
     label.className = "source-label";

@@ -45,9 +45,15 @@ def _users(config: str, *args: str, password: str | None = None) -> subprocess.C
 
 @pytest.fixture(scope="session")
 def accounts(server_config: str) -> dict[str, str]:
-    """browser-admin (admin) and browser-editor (editor) with fresh passwords."""
+    """browser-admin (admin), browser-reviewer (reviewer) and browser-editor (editor) with
+    fresh passwords."""
     out = {}
-    for name, role in (("browser-admin", "admin"), ("browser-editor", "editor")):
+    people = (
+        ("browser-admin", "admin"),
+        ("browser-reviewer", "reviewer"),
+        ("browser-editor", "editor"),
+    )
+    for name, role in people:
         password = f"pw-{secrets.token_urlsafe(16)}"
         done = _users(
             server_config, "add", name, "--role", role, "--password-stdin", password=password
@@ -277,19 +283,33 @@ def test_html_in_an_entry_shows_as_text(ui_page, recorder, base_url, accounts, e
     assert recorder.page_errors == []
 
 
-def test_publish_ask_rollback_delete(ui_page, recorder, base_url, accounts, entry_id):
+@pytest.fixture
+def reviewer_page(chromium, base_url, accounts):
+    """A second person, signed in as browser-reviewer in their own browser context."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 1400}, locale="en-GB")
+    page = context.new_page()
+    login(page, base_url, "browser-reviewer", accounts["browser-reviewer"])
+    yield page
+    context.close()
+
+
+def test_publish_ask_rollback_delete(
+    ui_page, reviewer_page, recorder, base_url, accounts, entry_id
+):
     page = ui_page
     login(page, base_url, "browser-admin", accounts["browser-admin"])
     api = Api(page, base_url)
+    reviewer = Api(reviewer_page, base_url)
     token = entry_id[-8:]
     body = make_body(api, entry_id, token)
     question = body["languages"]["en"]["question"]
     edit = f"Edited in the browser {token}."
     try:
         api.call("POST", "/api/faq/entries", {"body": body, "note": "browser test"})
-        # version 1 is published first, so there is reviewed text to roll back to later
+        # version 1 is published first (by a second person: the author may not), so there is
+        # reviewed text to roll back to later
         api.call("POST", f"/api/faq/entries/{entry_id}/submit", {"version": 1})
-        api.call("POST", f"/api/faq/entries/{entry_id}/publish", {"version": 1})
+        reviewer.call("POST", f"/api/faq/entries/{entry_id}/publish", {"version": 1})
         # 1. open it in Arabic and English: the right pane follows the language
         open_editor(page, base_url, f"#/entry/{entry_id}?lang=ar")
         page.wait_for_selector("#pane-target[lang=ar]")
@@ -310,23 +330,37 @@ def test_publish_ask_rollback_delete(ui_page, recorder, base_url, accounts, entr
         assert page.locator(".chip-buttons [data-lang=en][data-status=reviewed]").count() == 1
         shot(page, "3-saved-draft")
 
-        # 3. submit for review, then publish
+        # 3. submit for review; its author cannot publish it, a second person can
         page.click("#submit")
         ok_message(page, r"waiting for review")
         assert page.is_enabled("#publish")
         shot(page, "4-in-review")
-        with page.expect_response(lambda r: r.url.endswith("/publish")) as published:
+        with page.expect_response(lambda r: r.url.endswith("/publish")) as refused:
             page.click("#publish")
+        assert refused.value.status == 403
+        expect(page.locator("#entry-msg")).to_contain_text("another reviewer", timeout=15_000)
+        open_editor(reviewer_page, base_url, f"#/entry/{entry_id}?lang=en")
+        reviewer_page.wait_for_selector("#publish:not([disabled])")
+        with reviewer_page.expect_response(lambda r: r.url.endswith("/publish")) as published:
+            reviewer_page.click("#publish")
         assert published.value.ok
         live = wait_until(
             lambda: api.ask(question),
             lambda a: a["faq_id"] == entry_id and edit in a["answer"],
             LIVE_WITHIN_S,
         )
-        ok_message(page, r"published")
+        expect(reviewer_page.locator("#entry-msg[data-kind=ok]")).to_contain_text(
+            re.compile("published"), timeout=15_000
+        )
+        # the review is recorded for English, by the second person, read-only
+        expect(reviewer_page.locator("#t-review")).to_contain_text(
+            "by browser-reviewer", timeout=15_000
+        )
         assert (ENTRIES / f"{entry_id}.yaml").is_file()
-        shot(page, "5-published")
+        assert "reviewed_by: browser-reviewer" in (ENTRIES / f"{entry_id}.yaml").read_text()
+        shot(reviewer_page, "5-published")
         print(f"published -> answered in {live:.3f} s")
+        open_editor(page, base_url, f"#/entry/{entry_id}?lang=en")
 
         # 4. the "try a question" box sees it too
         page.click("#nav a[data-view=try]")

@@ -317,3 +317,20 @@ def test_queued_session_shows_its_position_and_not_an_error(ui_page, base_url):
     assert ui_page.inner_text("#banner") == "You are in queue: position 2"
     ui_page.evaluate("() => window.voiceApp.handleMessage({type: 'state', state: 'listening'})")
     assert ui_page.is_hidden("#banner")
+
+
+def test_a_machine_translated_answer_says_so_in_its_language(ui_page, base_url):
+    open_page(ui_page, f"{base_url}/?lang=uk")
+    show = """(status) => window.voiceApp.view.showAnswer({
+        text: "Попросіть NIF у Serviço de Finanças.", lang: "uk", status,
+        link: "https://www.portaldasfinancas.gov.pt"})"""
+    ui_page.evaluate(show, "machine-translated")
+    note = ui_page.locator("#answer-source #mt-note")
+    assert note.get_attribute("lang") == "uk"
+    assert note.inner_text() == "Автоматичний переклад, ще не перевірений людиною."
+    assert ui_page.locator("#answer-source a").get_attribute("href") == (
+        "https://www.portaldasfinancas.gov.pt/"
+    )
+    ui_page.evaluate(show, "reviewed")  # a reviewed translation has no such line
+    assert ui_page.locator("#mt-note").count() == 0
+    assert ui_page.is_visible("#answer-source a")
