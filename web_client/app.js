@@ -81,7 +81,7 @@ const HANDLERS = {
       else delete caption.dataset.staffName;
     }
     if (msg.faq_id) app.lastAnswer = msg.turn_id;
-    if (msg.handoff) app.view.showHuman({ notified: false });
+    if (msg.handoff) app.view.showHuman();
   },
   sentence(app, msg) {
     app.reply.sentence(msg.text);
@@ -98,7 +98,7 @@ const HANDLERS = {
     app.handoff = msg;
     app.doc.body.dataset.handoff = msg.state;
     if (msg.state === "unavailable" || msg.state === "expired") {
-      app.view.showHuman({ notified: false });
+      app.view.showHuman();
     }
   },
   staff_viewing(app, msg) {
@@ -444,15 +444,18 @@ export class App {
 
   async _askOverHttp(text) {
     this.httpBusy = true;
+    this.idle.stop(); // a person waiting for an answer is not idle
+    const epoch = this._epoch;
     this.avatar.setState("thinking");
     this._render();
     try {
       const result = await ask(text, this.lang);
+      if (epoch !== this._epoch) return; // the screen was reset meanwhile: not theirs any more
       const lang = normalizeLanguage(result.language);
       if (lang && lang !== this.lang) this.setLanguage(lang, { send: false });
       this.view.setUserCaption(result.transcript || text, { lang: lang ?? this.lang });
       this.view.showAnswer({ text: result.answer ?? "", link: result.link, lang });
-      if (result.handoff) this.view.showHuman({ notified: false });
+      if (result.handoff) this.view.showHuman();
     } catch (err) {
       console.warn("ask failed:", err?.message ?? err);
       const network = err instanceof ApiError && err.kind === "network";
@@ -471,7 +474,7 @@ export class App {
    * helpline panel is true whatever the answer; without a session, HTTP gets the same.
    */
   async talkToPerson() {
-    this.view.showHuman({ notified: false });
+    this.view.showHuman();
     if (!this.send({ type: "handoff" })) {
       try {
         await requestHandoff(this.sessionId, this.lang);

@@ -327,8 +327,8 @@ export class View {
 
   // --- talk to a person ------------------------------------------------------------------
 
-  showHuman({ notified = false } = {}) {
-    this._human = { notified };
+  showHuman() {
+    this._human = {};
     this._renderHuman();
   }
 
@@ -351,10 +351,11 @@ export class View {
     if (!box) return;
     box.hidden = !this._human;
     if (!this._human) return;
+    // What staff can or cannot do is said by the hand-off panel (handoff.js) from the
+    // server's truth; this box only ever shows the helpline.
     const status = this.el["human-status"];
-    const key = this.mode === "kiosk" ? "human_staff" : "human_requested";
-    status.textContent = this._human.notified ? t(this.lang, key) : "";
-    status.hidden = !this._human.notified;
+    status.textContent = "";
+    status.hidden = true;
     const line = this.doc.createElement("strong");
     line.lang = "pt";
     line.dir = "ltr";

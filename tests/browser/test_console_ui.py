@@ -348,7 +348,10 @@ def test_the_kiosk_shows_the_hand_off_truthfully(chromium: Any, live: LiveConsol
         helpline: "808 257 257", helpline_mobile: "+351 218 106 191",
         hours: "Пн–Пт, 09:00–18:00"})""")
     detail = page.inner_text("#handoff-detail")
-    assert "808 257 257" in detail and "218 106 191" in detail and "09:00–18:00" in detail
+    assert "09:00–18:00" in detail
+    # the numbers are on the screen once: in the panel, or in the page's helpline box
+    numbers = detail + (page.inner_text("#human") if page.is_visible("#human") else "")
+    assert "808 257 257" in numbers and "218 106 191" in numbers
     assert page.is_hidden("#handoff-cancel")  # nothing to wait for: no promise
     shot(page, "kiosk-nobody")
     assert errors == []

@@ -11,7 +11,7 @@ import pytest
 from voice_agent.conversation.ask import ask
 from voice_agent.conversation.engine import Engine, Session, TurnInput
 
-from tests.models.conftest import run_cli
+from tests.models.conftest import ROOT, run_cli
 
 # One everyday question per language, each about a different service.
 QUESTIONS = [
@@ -64,11 +64,14 @@ def test_off_topic_and_injection_get_no_faq_answer(engine: Engine, text: str) ->
     assert "999" not in r["answer"]
 
 
-def test_no_answer_points_to_a_human_in_the_users_language(engine: Engine) -> None:
+def test_no_answer_says_so_and_points_to_the_right_office_in_the_users_language(
+    engine: Engine,
+) -> None:
     r = asyncio.run(ask(engine, TurnInput(text="Onde pago a multa de estacionamento?"),
                         want_audio=False)).result
     assert r["faq_id"] is None and r["language"] == "pt"
-    assert "808 257 257" in r["answer"]
+    assert "informação verificada" in r["answer"]  # honest: no nearest-entry guess
+    assert "câmara municipal" in r["answer"]  # parking fines: the municipality
 
 
 def test_short_reply_keeps_session_language(engine: Engine) -> None:
@@ -121,4 +124,5 @@ def test_follow_up_question_uses_the_previous_one(engine: Engine) -> None:
 def test_faq_db_validates(config_file: Path) -> None:
     r = run_cli("faq", "validate", config=config_file)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "33 entries, 0 problems" in r.stdout
+    entries = len(list((ROOT / "faq_db" / "entries").glob("*.yaml")))
+    assert f"{entries} entries, 0 problems" in r.stdout

@@ -44,7 +44,7 @@ def test_trusted_llm_rephrasing_only_says_facts_of_the_entry(settings: Settings)
         asyncio.run(engine.load_faq())
         r = asyncio.run(ask(engine, TurnInput(text="What is the SNS 24 phone number?"),
                             want_audio=False)).result
-        assert r["faq_id"] == "sns24-line" and r["mode"] == "rephrase"
+        assert r["faq_id"] == "sns24-line" and r["mode"] == "rephrased"
         curated = engine.retriever.entries["sns24-line"].languages["en"].answer
         invented = extract_facts(r["answer"]).missing_from(extract_facts(curated))
         assert invented.is_empty(), (r["answer"], invented)

@@ -39,7 +39,6 @@ INTENT_MESSAGES = {
     "greeting": "greeting",
     "thanks": "thanks",
     "goodbye": "goodbye",
-    "human": "handoff",
 }
 
 
