@@ -7,8 +7,9 @@ on stored retrieval results). Rules, in order (README, "How answers are chosen")
 
 1. an injection cue -> off_topic; small talk -> its intent; off the domain -> off_topic.
 2. no entry scores above the answer threshold -> no_answer.
-3. the question is about as close to an in-domain question the FAQ does not cover
-   (data/uncovered.yaml) as to the best entry's own questions -> no_answer. This is what keeps
+3. the question is about as close to in-domain questions the FAQ does not cover
+   (data/uncovered.yaml; the mean of the two nearest of one area) as to the best entry's own
+   questions (the mean of its two nearest) -> no_answer. This is what keeps
    "how do I register a company?" from getting the self-employment entry.
 4. otherwise the best entry that is still published: an entry unpublished between the
    search and this decision is skipped, never a KeyError.
@@ -141,7 +142,7 @@ def decide(
     if (
         best is None
         or best.score < settings.answer_threshold
-        or (uncovered and sc.uncovered >= best.question - settings.uncovered_margin)
+        or (uncovered and sc.uncovered_top >= best.question_top - settings.uncovered_margin)
     ):
         route = None
         if routes is not None:

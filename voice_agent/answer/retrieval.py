@@ -27,6 +27,7 @@ from voice_agent.workers import ModelWorker
 Progress = Callable[[int, int], None]
 
 TOP_QUESTIONS = 5
+TOP_MATCHED = 2  # `Hit.question_top`, compared with the nearest uncovered questions (decision.py)
 ANSWER_WEIGHT = 0.5
 BACKGROUND_WEIGHT = 1.5
 LEXICAL_BONUS = (0.01, 0.005)  # for FTS rank 1, 2
@@ -70,6 +71,7 @@ class Hit:
     matched_text: str
     matched_lang: str
     lexical_rank: int | None
+    question_top: float = 0.0  # mean of its TOP_MATCHED best question similarities
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +157,13 @@ class Retriever:
         """Run `fn` in the retrieval worker: no search sees a half-swapped index."""
         await self._worker.run(fn)
 
-    def _entry_scores(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fused score per entry, and the row index of each entry's best question."""
+    def _entry_scores(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fused score per entry, the row of its best question, its TOP_MATCHED mean."""
         sims = self._questions @ q
         answer_sims = self._answers @ q
         n = len(self._ids)
         fused = np.zeros(n)
+        matched = np.zeros(n)
         best_row = np.zeros(n, np.int64)
         for j in range(n):
             rows = np.flatnonzero(self._row_entry == j)
@@ -168,15 +171,16 @@ class Retriever:
             best_row[j] = rows[int(np.argmax(sims[rows]))]
             answer = answer_sims[self._answer_entry == j].max(initial=0.0)
             fused[j] = top.mean() + ANSWER_WEIGHT * answer
+            matched[j] = top[:TOP_MATCHED].mean()
         fused -= BACKGROUND_WEIGHT * float(sims.mean())
-        return fused, best_row
+        return fused, best_row, matched
 
     def search(self, question: str) -> RetrievalResult:
         q = self._embedder.embed([question])[0]
         screening = self._screener.screen(question, q)
         if not self._ids:
             return RetrievalResult((), screening)
-        fused, best_row = self._entry_scores(q)
+        fused, best_row, matched = self._entry_scores(q)
         lexical = [eid for eid, _ in self.store.fts_search(question)][: len(LEXICAL_BONUS)]
         sims = self._questions @ q
         hits = []
@@ -192,6 +196,7 @@ class Retriever:
                     self._rows[row][2],
                     self._rows[row][1],
                     None if rank is None else rank + 1,
+                    float(matched[j]),
                 )
             )
         hits.sort(key=lambda h: h.score, reverse=True)

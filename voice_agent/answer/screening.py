@@ -28,6 +28,7 @@ from voice_agent.answer.refusal_cues import InjectionCues
 from voice_agent.answer.routes import Routes
 
 EMBEDDING_DIM = 384  # multilingual-e5-small vectors, shared by screening and retrieval
+TOP = 2  # an uncovered question's area: the one whose 2 best exemplars are nearest on average
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,8 @@ class Screening:
     intent: str | None  # greeting | thanks | goodbye | human
     intent_score: float
     uncovered: float = 0.0  # cosine to the nearest in-domain question the FAQ does not cover
-    area: str | None = None  # that question's area (an office in data/routes.yaml)
+    area: str | None = None  # the area whose 2 nearest such questions are nearest on average
+    uncovered_top: float = 0.0  # that mean (compared with the best entry's `Hit.question_top`)
 
 
 class DomainModel:
@@ -101,9 +103,9 @@ class Screener:
     def screen(self, text: str, q: np.ndarray) -> Screening:
         cue = self._cues.match(text)
         domain = self._domain.margin(q) if self._domain is not None else 1.0
-        intent, score = self._talk.nearest(q)
-        area, uncovered = self._uncovered.nearest(q)
-        return Screening(cue.span if cue else None, domain, intent, score, uncovered, area)
+        intent, score, _ = self._talk.nearest(q)
+        area, uncovered, top = self._uncovered.nearest(q, by_label_top=TOP)
+        return Screening(cue.span if cue else None, domain, intent, score, uncovered, area, top)
 
 
 Labelled = tuple[list[str], list[str]]  # texts, and the label of each
@@ -129,9 +131,19 @@ class Exemplars:
     def empty(cls) -> Exemplars:
         return cls(np.zeros((0, 0), np.float32), [])
 
-    def nearest(self, q: np.ndarray) -> tuple[str | None, float]:
+    def nearest(self, q: np.ndarray, by_label_top: int = 1) -> tuple[str | None, float, float]:
+        """(label, highest cosine, mean): the label whose `by_label_top` best exemplars are
+        nearest on average, and that mean (one close exemplar is less telling than two)."""
         if not self.labels:
-            return None, 0.0
+            return None, 0.0, 0.0
         sims = self.vectors @ q
-        j = int(np.argmax(sims))
-        return self.labels[j], float(sims[j])
+        best = float(sims.max())
+        if by_label_top <= 1:
+            return self.labels[int(np.argmax(sims))], best, best
+        labels = np.array(self.labels)
+        means = {
+            label: float(np.sort(sims[labels == label])[::-1][:by_label_top].mean())
+            for label in dict.fromkeys(self.labels)
+        }
+        label = max(means, key=lambda k: means[k])
+        return label, best, means[label]
