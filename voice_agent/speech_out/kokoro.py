@@ -53,6 +53,8 @@ KOKORO_LANGUAGES: dict[str, KokoroLanguage] = {
     "ru": KokoroLanguage("hf_alpha", "ru", trained=False, default=False),
     "tr": KokoroLanguage("hf_alpha", "tr", trained=False, default=False),
     "ur": KokoroLanguage("hf_alpha", "ur", trained=False, default=False),
+    "fa": KokoroLanguage("hf_alpha", "fa", trained=False, default=False),
+    "ar": KokoroLanguage("af_heart", "ar", trained=False, default=False),
 }
 # The languages hexgrad trained Kokoro-82M v1.0 on (of ours; pt through Brazilian voices)
 TRAINED = frozenset({"en", "es", "fr", "hi", "it", "pt", "zh"})

@@ -95,6 +95,8 @@ class Prefill:
         rows: list[dict[str, object]] = []
         for r in sorted(replies, key=lambda r: (order.get(r.language, 99), r.source)):
             voice = voices.get(r.language) or self._plan(r.language)
+            if not self.worth_caching(voice):
+                continue
             keys = []
             for piece in pieces(r.text):
                 spoken = speakable(piece, r.language)
@@ -106,6 +108,9 @@ class Prefill:
                  "voice": voice, "pieces": keys}
             )  # fmt: skip
         return list(out.values()), rows
+
+    def worth_caching(self, voice: str) -> bool:
+        return self._settings.tts.reply_cache_espeak or not voice.startswith("espeak-ng:")
 
     async def _fill(self, replies: list[Reply]) -> None:
         started = time.monotonic()
