@@ -48,7 +48,7 @@ class TtsSettings:
     # Kokoro-82M (models/kokoro/) speaks where bench/voices.py measured it better than
     # espeak-ng AND it was trained on the language (pt, es, fr, it, hi, zh; a Piper voice
     # for the language still wins). Voices it was not trained on sound foreign-accented:
-    # opt in per language, e.g. accented_voices = ["de", "uk"] (de, ro, uk, ru, tr, ur).
+    # opt in per language, e.g. accented_voices = ["de", "uk"] (de ro uk ru tr ur fa ar ne).
     accented_voices: tuple[str, ...] = ()
     espeak_only: tuple[str, ...] = ()  # languages that keep espeak-ng although Kokoro exists
     kokoro_voices: dict[str, str] = field(default_factory=dict)  # e.g. {pt = "pm_alex"}

@@ -55,6 +55,7 @@ KOKORO_LANGUAGES: dict[str, KokoroLanguage] = {
     "ur": KokoroLanguage("hf_alpha", "ur", trained=False, default=False),
     "fa": KokoroLanguage("hf_alpha", "fa", trained=False, default=False),
     "ar": KokoroLanguage("af_heart", "ar", trained=False, default=False),
+    "ne": KokoroLanguage("hf_alpha", "ne", trained=False, default=False),
 }
 # The languages hexgrad trained Kokoro-82M v1.0 on (of ours; pt through Brazilian voices)
 TRAINED = frozenset({"en", "es", "fr", "hi", "it", "pt", "zh"})
