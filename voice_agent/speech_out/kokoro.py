@@ -85,6 +85,11 @@ class KokoroModel:
             raise ModelMissing(f"Kokoro model file {path} failed to load ({exc}); {FIX}") from exc
         self.path = path
         self.vocab = load_vocab()
+        self._options = ort.RunOptions()
+
+    def interrupt(self) -> None:
+        """Abort the run in progress (from another thread) and every later one."""
+        self._options.terminate = True
 
     def run(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
         try:
@@ -95,6 +100,7 @@ class KokoroModel:
                     "style": style.reshape(1, STYLE_DIM).astype(np.float32),
                     "speed": np.array([speed], dtype=np.float32),
                 },
+                self._options,
             )[0]
         except Exception as exc:
             raise EngineFailure(f"Kokoro ({self.path.name}) failed: {exc}") from exc

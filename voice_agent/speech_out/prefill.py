@@ -66,6 +66,7 @@ class Prefill:
         self._replies: list[Reply] | None = None
         self._task: asyncio.Task[None] | None = None
         self._worker: ModelWorker | None = None
+        self._factory: Builder | None = None
         self.enabled = False
         self.progress: dict[str, Any] = {"state": "waiting", "ready": 0, "total": 0}
 
@@ -125,7 +126,7 @@ class Prefill:
         if self._worker is None:
             self._worker = ModelWorker("tts-prefill")
             await self._worker.run(_lowest_priority)
-        factory = self._builder()  # its own voices: a one-thread Kokoro session
+        factory = self._factory = self._builder()  # its own voices: a one-thread Kokoro
         synths: dict[str, Synthesizer] = {}
 
         def make(piece: Piece) -> bool:
@@ -176,6 +177,8 @@ class Prefill:
                  self.progress["ready"], total, size / 1e6)  # fmt: skip
 
     def close(self) -> None:
+        if self._factory is not None:
+            self._factory.close()  # aborts a Kokoro run in progress: no wait at shutdown
         if self._task is not None:
             self._task.cancel()
         if self._worker is not None:

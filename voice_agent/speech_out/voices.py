@@ -173,4 +173,5 @@ class VoiceRegistry:
     def close(self) -> None:
         if self._prefill is not None:
             self._prefill.close()
+        self._factory.close()
         self._worker.close()
