@@ -4,8 +4,9 @@ Every FAQ answer's first sentence, in every language, is synthesised with each c
 (Kokoro voices from the survey in shared/VOICES.md, espeak-ng, and Piper joe for English),
 transcribed back with the project's Whisper base (language given), and scored by character
 error rate (CER: edit distance / reference length, after lower-casing and dropping spaces and
-punctuation; Chinese compared in simplified characters). For hi, ur, pa, gu, ne, bn and zh,
-Whisper gets a short prompt in the language's script (else it writes Hindi in Urdu script).
+punctuation; Chinese compared in simplified characters). For ur, pa, gu, ne, bn and zh,
+Whisper gets a short prompt in the language's script; Hindi is compared as espeak-ng IPA
+(Whisper base writes it in Urdu script, and loops when prompted in Devanagari).
 
 Prints the table and writes it to docs/voices.md (cited by the README); per-sentence rows go
 to var/bench/voices.jsonl, so a run can be resumed (`--resume`) or re-tabled (`--report`).
@@ -51,7 +52,7 @@ UNRELIABLE = {"pa", "gu", "ne", "bn", "hi", "ar"}  # whisper-base is weak there 
 # Whisper writes Hindi in Urdu script, Chinese in traditional characters... unless a prompt
 # in the expected script comes first (as in shared/VOICES.md): a neutral sentence per language.
 PROMPTS = {
-    "hi": "यह हिंदी में एक वाक्य है।", "ur": "یہ اردو میں ایک جملہ ہے۔",
+    "ur": "یہ اردو میں ایک جملہ ہے۔",
     "pa": "ਇਹ ਪੰਜਾਬੀ ਵਿੱਚ ਇੱਕ ਵਾਕ ਹੈ।", "gu": "આ ગુજરાતીમાં એક વાક્ય છે.",
     "ne": "यो नेपालीमा एउटा वाक्य हो।", "bn": "এটি বাংলায় একটি বাক্য।",
     "zh": "这是一个简体中文的句子。",
@@ -76,6 +77,14 @@ def normalise(text: str, lang: str) -> str:
 
         text = tranditional_to_simplified(text)
     return "".join(c for c in text if unicodedata.category(c)[0] in "LMN")
+
+
+def sounds(text: str, lang: str, library: EspeakLibrary) -> str:
+    """Hindi is scored on espeak-ng IPA: Whisper base writes spoken Hindi in Urdu script
+    (Hindustani is one spoken language), and a Devanagari prompt makes it loop instead."""
+    arabic = any("\u0600" <= c <= "\u06ff" for c in text)
+    ipa = " ".join(library.phonemize(text, "ur" if arabic and lang == "hi" else lang))
+    return "".join(c for c in ipa if c.isalpha() and c not in "ˈˌːˑ")
 
 
 def cer(ref: str, hyp: str) -> float:
@@ -160,7 +169,10 @@ async def run(args: argparse.Namespace, out: TextIO, done: set[tuple[str, str, s
                 pcm16 = resample_int16(audio.pcm, audio.sample_rate, 16000)
                 heard = await hear(stt, pcm16.astype(np.float32) / 32768, lang)
                 seconds = len(audio.pcm) / audio.sample_rate
-                score = cer(normalise(text, lang), normalise(heard, lang))
+                if lang == "hi":
+                    score = cer(sounds(text, lang, library), sounds(heard, lang, library))
+                else:
+                    score = cer(normalise(text, lang), normalise(heard, lang))
                 row = {"lang": lang, "voice": synth.name, "entry": entry, "text": text,
                        "heard": heard, "cer": round(score, 4),
                        "rtf": round(took / max(seconds, 1e-3), 3),

@@ -49,7 +49,7 @@ class TtsSettings:
     # Kokoro-82M (models/kokoro/) speaks where bench/voices.py measured it better than
     # espeak-ng AND it was trained on the language (pt, es, fr, it, hi, zh; a Piper voice
     # for the language still wins). Voices it was not trained on sound foreign-accented:
-    # opt in per language, e.g. accented_voices = ["de", "uk"] (de, ro, uk, ru, tr, ur).
+    # opt in per language, e.g. accented_voices = ["de", "uk"] (de ro uk ru tr ur fa ar ne).
     accented_voices: tuple[str, ...] = ()
     espeak_only: tuple[str, ...] = ()  # languages that keep espeak-ng although Kokoro exists
     kokoro_voices: dict[str, str] = field(default_factory=dict)  # e.g. {pt = "pm_alex"}
@@ -58,6 +58,8 @@ class TtsSettings:
     # Curated answers and system messages are synthesised ahead of time into var/reply_audio/
     # (in the background, at the lowest CPU priority); LLM rephrasings never are.
     reply_cache: bool = True
+    # espeak-ng speaks a sentence in ~20 ms: storing its audio (~45 MB a language) saves nothing
+    reply_cache_espeak: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,8 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         sha256="6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
         size=92_361_271,
         licence="Apache-2.0 (Kokoro-82M weights, hexgrad); MIT (int8 ONNX export, kokoro-onnx)",
-        languages=("pt", "es", "fr", "it", "hi", "zh", "de", "ro", "uk", "ru", "tr", "ur"),
+        languages=("pt", "es", "fr", "it", "hi", "zh", "de", "ro", "uk", "ru", "tr", "ur", "fa",
+                   "ar", "ne"),  # fmt: skip
     ),
     ModelSpec(
         name="silero-vad-v6",
@@ -138,8 +139,8 @@ _KOKORO_VOICE_SHA256 = {
 _KOKORO_VOICE_LANGUAGES = {
     "pf_dora": ("pt",), "pm_alex": ("pt",), "ef_dora": ("es", "ro"), "em_alex": ("es",),
     "ff_siwis": ("fr",), "if_sara": ("it",), "im_nicola": ("it",), "hm_omega": ("hi",),
-    "hf_alpha": ("hi", "de", "uk", "ru", "tr", "ur"), "zf_xiaoxiao": ("zh",),
-    "zm_yunxi": ("zh",), "af_heart": ("en",),
+    "hf_alpha": ("hi", "de", "uk", "ru", "tr", "ur", "fa", "ne"), "zf_xiaoxiao": ("zh",),
+    "zm_yunxi": ("zh",), "af_heart": ("en", "ar"),
 }  # fmt: skip
 NPM_CATALOGUE: tuple[NpmFiles, ...] = (
     NpmFiles(

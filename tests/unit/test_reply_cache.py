@@ -19,6 +19,8 @@ from voice_agent.speech_out.reply_cache import ReplyAudioCache, audio_key, known
 from voice_agent.speech_out.voices import VoiceRegistry
 
 FAQ = Path(__file__).resolve().parents[2] / "faq_db"
+# No Kokoro here, so every language plans espeak-ng: store its audio too (off by default).
+CACHING = replace(TtsSettings(), reply_cache=True, reply_cache_espeak=True)
 
 
 class CountingSynth:
@@ -59,7 +61,7 @@ def registry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[VoiceRegistry, list[tuple[str, str]]]:
     monkeypatch.setattr(voices_module, "IDLE_GRACE_S", 0.01)
-    settings = Settings(root=tmp_path, tts=replace(TtsSettings(), reply_cache=True))
+    settings = Settings(root=tmp_path, tts=CACHING)
     log: list[tuple[str, str]] = []
     reg = VoiceRegistry(settings, builders=lambda threads: CountingBuilder(log))
     yield reg, log
@@ -155,7 +157,7 @@ async def test_a_whole_turn_is_served_from_the_cache(
     monkeypatch.setattr(voices_module, "IDLE_GRACE_S", 0.01)
     log: list[tuple[str, str]] = []
     reg = VoiceRegistry(
-        replace(engine.settings, tts=replace(TtsSettings(), reply_cache=True)),
+        replace(engine.settings, tts=CACHING),
         builders=lambda threads: CountingBuilder(log),
     )
     engine.voices = reg
@@ -179,3 +181,18 @@ async def test_a_whole_turn_is_served_from_the_cache(
     finally:
         reg.close()
         engine.close()
+
+
+async def test_espeak_audio_is_not_stored_by_default(tmp_path: Path) -> None:
+    log: list[tuple[str, str]] = []
+    settings = Settings(root=tmp_path)
+    reg = VoiceRegistry(settings, builders=lambda threads: CountingBuilder(log))
+    try:
+        assert reg._prefill is not None
+        planned, _ = reg._prefill.plan_pieces(known_replies([entry("Leve o passaporte.")]))
+        assert planned == []  # every voice here is espeak-ng: ~20 ms live, nothing to gain
+        synth = await reg.for_language("pt")
+        await reg.synthesize(synth, "Leve o passaporte.", "pt")
+        assert reg.misses == 0 and log == [("espeak-ng:pt", "Leve o passaporte.")]
+    finally:
+        reg.close()

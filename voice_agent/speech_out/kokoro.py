@@ -53,6 +53,9 @@ KOKORO_LANGUAGES: dict[str, KokoroLanguage] = {
     "ru": KokoroLanguage("hf_alpha", "ru", trained=False, default=False),
     "tr": KokoroLanguage("hf_alpha", "tr", trained=False, default=False),
     "ur": KokoroLanguage("hf_alpha", "ur", trained=False, default=False),
+    "fa": KokoroLanguage("hf_alpha", "fa", trained=False, default=False),
+    "ar": KokoroLanguage("af_heart", "ar", trained=False, default=False),
+    "ne": KokoroLanguage("hf_alpha", "ne", trained=False, default=False),
 }
 # The languages hexgrad trained Kokoro-82M v1.0 on (of ours; pt through Brazilian voices)
 TRAINED = frozenset({"en", "es", "fr", "hi", "it", "pt", "zh"})
@@ -82,6 +85,11 @@ class KokoroModel:
             raise ModelMissing(f"Kokoro model file {path} failed to load ({exc}); {FIX}") from exc
         self.path = path
         self.vocab = load_vocab()
+        self._options = ort.RunOptions()
+
+    def interrupt(self) -> None:
+        """Abort the run in progress (from another thread) and every later one."""
+        self._options.terminate = True
 
     def run(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
         try:
@@ -92,6 +100,7 @@ class KokoroModel:
                     "style": style.reshape(1, STYLE_DIM).astype(np.float32),
                     "speed": np.array([speed], dtype=np.float32),
                 },
+                self._options,
             )[0]
         except Exception as exc:
             raise EngineFailure(f"Kokoro ({self.path.name}) failed: {exc}") from exc

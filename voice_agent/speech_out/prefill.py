@@ -66,6 +66,7 @@ class Prefill:
         self._replies: list[Reply] | None = None
         self._task: asyncio.Task[None] | None = None
         self._worker: ModelWorker | None = None
+        self._factory: Builder | None = None
         self.enabled = False
         self.progress: dict[str, Any] = {"state": "waiting", "ready": 0, "total": 0}
 
@@ -95,6 +96,8 @@ class Prefill:
         rows: list[dict[str, object]] = []
         for r in sorted(replies, key=lambda r: (order.get(r.language, 99), r.source)):
             voice = voices.get(r.language) or self._plan(r.language)
+            if not self.worth_caching(voice):
+                continue
             keys = []
             for piece in pieces(r.text):
                 spoken = speakable(piece, r.language)
@@ -106,6 +109,9 @@ class Prefill:
                  "voice": voice, "pieces": keys}
             )  # fmt: skip
         return list(out.values()), rows
+
+    def worth_caching(self, voice: str) -> bool:
+        return self._settings.tts.reply_cache_espeak or not voice.startswith("espeak-ng:")
 
     async def _fill(self, replies: list[Reply]) -> None:
         started = time.monotonic()
@@ -120,7 +126,7 @@ class Prefill:
         if self._worker is None:
             self._worker = ModelWorker("tts-prefill")
             await self._worker.run(_lowest_priority)
-        factory = self._builder()  # its own voices: a one-thread Kokoro session
+        factory = self._factory = self._builder()  # its own voices: a one-thread Kokoro
         synths: dict[str, Synthesizer] = {}
 
         def make(piece: Piece) -> bool:
@@ -171,6 +177,8 @@ class Prefill:
                  self.progress["ready"], total, size / 1e6)  # fmt: skip
 
     def close(self) -> None:
+        if self._factory is not None:
+            self._factory.close()  # aborts a Kokoro run in progress: no wait at shutdown
         if self._task is not None:
             self._task.cancel()
         if self._worker is not None:

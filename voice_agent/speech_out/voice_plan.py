@@ -157,6 +157,9 @@ class VoiceFactory:
         return EspeakG2P(library, phonemes)
 
     def close(self) -> None:
+        """Stop: a Kokoro sentence being made is aborted (its thread is free at once)."""
+        if self._kokoro is not None:
+            self._kokoro.interrupt()
         self._kokoro = None
 
 

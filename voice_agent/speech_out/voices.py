@@ -123,8 +123,8 @@ class VoiceRegistry:
 
     async def synthesize(self, synth: Synthesizer, sentence: str, lang: str) -> SpeechAudio:
         spoken = speakable(sentence, lang)
-        if self.cache is not None:
-            voice = synth.primary.name if isinstance(synth, FallbackVoice) else synth.name
+        voice = synth.primary.name if isinstance(synth, FallbackVoice) else synth.name
+        if self.cache is not None and self._prefill and self._prefill.worth_caching(voice):
             cached = await asyncio.to_thread(
                 self.cache.get, audio_key(self.voice_tag(voice), lang, spoken)
             )
@@ -173,4 +173,5 @@ class VoiceRegistry:
     def close(self) -> None:
         if self._prefill is not None:
             self._prefill.close()
+        self._factory.close()
         self._worker.close()
