@@ -1,11 +1,12 @@
 """The reply-audio cache: its size for 20 languages and first audio from cache vs live.
 
-`python -m bench.reply_cache [--sample N] [--runs N]`
+`python -m bench.reply_cache [--sample N] [--runs N] [--with-espeak]`
 
 Size: every piece of every published answer and system message is planned with the voice its
-language uses. Pieces of fast voices (espeak-ng, Piper) are all synthesised into a scratch
-cache and measured; for Kokoro, `--sample` pieces per language are synthesised and the size
-is extrapolated by spoken characters (say `--sample 0` to make them all: slow on 2 cores).
+language uses (espeak-ng's only with `--with-espeak`: not stored by default). Pieces of fast
+voices (espeak-ng, Piper) are all synthesised into a scratch cache and measured; for Kokoro,
+`--sample` pieces per language are synthesised and the size is extrapolated by spoken
+characters (`--sample 0` makes them all: slow on 2 cores).
 Latency: the same pt question through `ask` with the answer's audio on disk and without.
 """
 
@@ -33,8 +34,9 @@ from voice_agent.speech_out.voices import VoiceRegistry
 QUESTION = ("pt", "Como tiro o NIF?", "nif")
 
 
-def size_table(sample: int) -> None:
-    settings = load_settings()
+def size_table(sample: int, with_espeak: bool) -> None:
+    base = load_settings()
+    settings = replace(base, tts=replace(base.tts, reply_cache_espeak=with_espeak))
     entries = load_entries(settings.path(settings.faq_dir))
     registry = VoiceRegistry(settings)
     assert registry._prefill is not None
@@ -108,10 +110,11 @@ def main() -> None:
     p.add_argument("--sample", type=int, default=12, help="Kokoro pieces made per voice")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--skip-size", action="store_true")
+    p.add_argument("--with-espeak", action="store_true", help="size with espeak-ng audio stored")
     args = p.parse_args()
     asyncio.run(latency(args.runs))
     if not args.skip_size:
-        size_table(args.sample)
+        size_table(args.sample, args.with_espeak)
 
 
 if __name__ == "__main__":

@@ -15,18 +15,27 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voice_agent.config import Settings
 from voice_agent.errors import ServiceError
 from voice_agent.language.languages import CODES
 from voice_agent.speech_out.engines import Synthesizer
 from voice_agent.speech_out.normalize import speakable
-from voice_agent.speech_out.reply_cache import Reply, ReplyAudioCache, audio_key, pieces
+from voice_agent.speech_out.reply_cache import (
+    Reply,
+    ReplyAudioCache,
+    audio_key,
+    known_replies,
+    pieces,
+)
 from voice_agent.speech_out.voice_plan import Builder, FallbackVoice, Report
 from voice_agent.workers import ModelWorker
+
+if TYPE_CHECKING:
+    from voice_agent.content.faq import FaqEntry
 
 log = logging.getLogger("voice_agent.voices")
 BATCH_S = 0.05  # the filler hands the worker back (and checks for live turns) this often
@@ -63,29 +72,30 @@ class Prefill:
         self._builder = builder
         self._report = report
         self._live_idle = live_idle
-        self._replies: list[Reply] | None = None
+        self._entries: Sequence[FaqEntry] | None = None
         self._task: asyncio.Task[None] | None = None
         self._worker: ModelWorker | None = None
         self._factory: Builder | None = None
         self.enabled = False
         self.progress: dict[str, Any] = {"state": "waiting", "ready": 0, "total": 0}
 
-    def set_replies(self, replies: list[Reply]) -> None:
-        self._replies = replies
+    def set_entries(self, entries: Sequence[FaqEntry]) -> None:
+        """The published entries: their answers (and the system messages) are what to make."""
+        self._entries = entries
         if self.enabled:
             self._restart()
 
     def start(self) -> None:
         self.enabled = True
-        if self._replies is not None:
+        if self._entries is not None:
             self._restart()
 
     def _restart(self) -> None:
         if self._task is not None:
             self._task.cancel()
-        assert self._replies is not None
+        assert self._entries is not None
         self.progress = {"state": "waiting", "ready": 0, "total": 0}
-        self._task = asyncio.get_running_loop().create_task(self._fill(self._replies))
+        self._task = asyncio.get_running_loop().create_task(self._fill(self._entries))
 
     def plan_pieces(self, replies: list[Reply]) -> tuple[list[Piece], list[dict[str, object]]]:
         """Every piece the replies need, default language first, and the index rows."""
@@ -113,12 +123,16 @@ class Prefill:
     def worth_caching(self, voice: str) -> bool:
         return self._settings.tts.reply_cache_espeak or not voice.startswith("espeak-ng:")
 
-    async def _fill(self, replies: list[Reply]) -> None:
+    async def _fill(self, entries: Sequence[FaqEntry]) -> None:
         started = time.monotonic()
-        wanted, rows = self.plan_pieces(replies)
-        evicted = await asyncio.to_thread(self._cache.evict, {p.key for p in wanted})
-        await asyncio.to_thread(self._cache.write_index, rows)
-        todo = [p for p in wanted if not self._cache.has(p.key)]
+
+        def plan() -> tuple[list[Piece], list[Piece], int]:  # ~0.1 s of work: off the loop
+            wanted, rows = self.plan_pieces(known_replies(entries))
+            evicted = self._cache.evict({p.key for p in wanted})
+            self._cache.write_index(rows)
+            return wanted, [p for p in wanted if not self._cache.has(p.key)], evicted
+
+        wanted, todo, evicted = await asyncio.to_thread(plan)
         total = len(wanted)
         self.progress = {"state": "filling", "ready": total - len(todo), "total": total,
                          "evicted": evicted, "made": 0, "failed": 0}  # fmt: skip

@@ -19,7 +19,7 @@ from voice_agent.speech_out.engines import SpeechAudio, Synthesizer
 from voice_agent.speech_out.espeak_lib import EspeakLibrary
 from voice_agent.speech_out.normalize import speakable
 from voice_agent.speech_out.prefill import Prefill
-from voice_agent.speech_out.reply_cache import ReplyAudioCache, audio_key, known_replies
+from voice_agent.speech_out.reply_cache import ReplyAudioCache, audio_key
 from voice_agent.speech_out.voice_plan import (
     Builder,
     FallbackVoice,
@@ -153,7 +153,7 @@ class VoiceRegistry:
 
     def prepare(self, entries: Sequence[FaqEntry]) -> None:
         if self._prefill is not None:
-            self._prefill.set_replies(known_replies(entries))
+            self._prefill.set_entries(entries)
 
     def start_prefill(self) -> None:
         if self._prefill is not None:
