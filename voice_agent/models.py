@@ -96,8 +96,23 @@ CATALOGUE: tuple[ModelSpec, ...] = (
         sha256="6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
         size=92_361_271,
         licence="Apache-2.0 (Kokoro-82M weights, hexgrad); MIT (int8 ONNX export, kokoro-onnx)",
-        languages=("pt", "es", "fr", "it", "hi", "zh", "de", "ro", "uk", "ru", "tr", "ur", "fa",
-                   "ar", "ne"),  # fmt: skip
+        languages=(
+            "pt",
+            "es",
+            "fr",
+            "it",
+            "hi",
+            "zh",
+            "de",
+            "ro",
+            "uk",
+            "ru",
+            "tr",
+            "ur",
+            "fa",
+            "ar",
+            "ne",
+        ),  # fmt: skip
     ),
     ModelSpec(
         name="silero-vad-v6",

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from voice_agent.answer.retrieval import RetrievalResult, Retriever
 from voice_agent.answer.routes import Route, Routes
@@ -68,12 +68,26 @@ class Decision:
         return self.entry.languages[code].status
 
 
+class Remembered(Protocol):
+    """What a conversation remembers of its last answered turn (Context, or the conversation
+    core's own record of it: the same four attributes)."""
+
+    @property
+    def faq_id(self) -> str: ...
+    @property
+    def topic(self) -> str | None: ...
+    @property
+    def question(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What the conversation remembers of its last answered turn."""
+    """The last answered turn: its entry, the entry's topic, the question, its language."""
 
-    entry_id: str
-    topic: str
+    faq_id: str
+    topic: str | None
     question: str
     language: str
 
@@ -171,7 +185,7 @@ def followed(
     together: Decision,
     joined_result: RetrievalResult,
     text: str,
-    context: Context,
+    context: Remembered,
     settings: RetrievalSettings,
     entries: Mapping[str, FaqEntry],
 ) -> Decision:
@@ -193,23 +207,23 @@ def followed(
     if alone.kind == "no_answer" and sc.uncovered >= settings.followup_switch_uncovered:
         return alone  # clearly a topic the FAQ does not cover: not dragged back
     best = alone_result.best
-    if alone.kind == "faq" and best is not None and alone.faq_id != context.entry_id:
-        previous = _score_of(alone_result, context.entry_id)
+    if alone.kind == "faq" and best is not None and alone.faq_id != context.faq_id:
+        previous = _score_of(alone_result, context.faq_id)
         margin = best.score - (previous if previous is not None else -1.0)
         if best.score >= settings.followup_switch and margin >= settings.followup_switch_margin:
             return alone  # answers well on its own, and not with the previous entry
     chosen = together
-    stay = _score_of(joined_result, context.entry_id)
+    stay = _score_of(joined_result, context.faq_id)
     top = joined_result.best
     if (
-        together.faq_id != context.entry_id
+        together.faq_id != context.faq_id
         and stay is not None
         and top is not None
         and stay >= top.score - settings.followup_stay
-        and context.entry_id in entries
+        and context.faq_id in entries
     ):
-        chosen = replace(together, entry=entries[context.entry_id])
-    return replace(chosen, context_from=context.entry_id)
+        chosen = replace(together, entry=entries[context.faq_id])
+    return replace(chosen, context_from=context.faq_id)
 
 
 def decide_all(
@@ -220,7 +234,7 @@ def decide_all(
     settings: RetrievalSettings,
     entries: Mapping[str, FaqEntry],
     routes: Routes | None,
-    context: Context | None,
+    context: Remembered | None,
 ) -> Decided:
     """The whole rule set on stored retrievals: the question alone, and with the context."""
     decision = decide(alone, language, settings, entries, routes)
@@ -236,7 +250,7 @@ async def decide_question(
     text: str,
     language: str,
     settings: RetrievalSettings,
-    context: Context | None = None,
+    context: Remembered | None = None,
 ) -> Decided:
     """Retrieve and decide: the live turn, "try a question" and the eval all come here."""
     alone = await retriever.search_async(text)

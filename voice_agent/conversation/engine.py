@@ -18,7 +18,7 @@ import numpy as np
 
 from voice_agent import events as ev
 from voice_agent.answer.answerer import Answerer, Messages, spoken_mode
-from voice_agent.answer.decision import Context, Decision, decide_question
+from voice_agent.answer.decision import Decision, decide_question
 from voice_agent.answer.llm import LlamaGenerator
 from voice_agent.answer.retrieval import E5Embedder, Progress, Retriever
 from voice_agent.answer.screening import Screener
@@ -356,11 +356,8 @@ class Engine:
     ) -> tuple[Decision, ev.Decided]:
         """Retrieval + decision: the one place a live question is decided (with its context);
         `answer.decision.decide_question` is the same for "try a question" and the eval."""
-        ctx = None
-        if context is not None:
-            ctx = Context(context.faq_id, context.topic or "", context.question, context.language)
         decided = await decide_question(
-            self.retriever, question, lang, self.settings.retrieval, ctx
+            self.retriever, question, lang, self.settings.retrieval, context
         )
         d, best = decided.decision, decided.result.best
         event = ev.Decided(
