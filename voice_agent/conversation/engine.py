@@ -29,7 +29,7 @@ from voice_agent.conversation.handoff import NoDesk
 from voice_agent.conversation.handoff_line import HandoffLine, Line, handoff_event, handoff_words
 from voice_agent.errors import BadInput, ServiceError
 from voice_agent.language.languages import CODES, normalize_code
-from voice_agent.language.lid import LanguageIdentifier, TextLanguageDetector
+from voice_agent.language.lid import LanguageGuess, LanguageIdentifier, TextLanguageDetector
 from voice_agent.models import check_file
 from voice_agent.speech_in.audio import STT_RATE, DecodedAudio
 from voice_agent.speech_in.stt import SpeechToText, WhisperStt
@@ -95,6 +95,16 @@ class _Heard:
     language: str
     transcript: str = ""
     decision: Decision | None = None  # known without retrieval: silence, unintelligible
+
+
+def _chosen(guess: LanguageGuess, turn_id: str, t: float) -> ev.LanguageChosen:
+    return ev.LanguageChosen(
+        turn_id=turn_id,
+        t=t,
+        language=guess.language,
+        probability=round(guess.probability, 4),
+        source=guess.source,
+    )
 
 
 def new_turn_id() -> str:
@@ -288,13 +298,7 @@ class Engine:
             if given is None:
                 guess = self.lid.identify(heard.transcript, prior=session.language)
                 heard.language = guess.language
-                yield ev.LanguageChosen(
-                    turn_id=turn_id,
-                    t=now(),
-                    language=guess.language,
-                    probability=round(guess.probability, 4),
-                    source=guess.source,
-                )
+                yield _chosen(guess, turn_id, now())
         if given:
             yield ev.LanguageChosen(
                 turn_id=turn_id, t=now(), language=given, probability=1.0, source="given"
@@ -343,13 +347,7 @@ class Engine:
                 tr.text, audio_probs=tr.language_probs, prior=session.language
             )
             heard.language = guess.language
-            yield ev.LanguageChosen(
-                turn_id=turn_id,
-                t=now(),
-                language=guess.language,
-                probability=round(guess.probability, 4),
-                source=guess.source,
-            )
+            yield _chosen(guess, turn_id, now())
 
     async def _decide(
         self, question: str, lang: str, context: AnswerContext | None
