@@ -116,7 +116,7 @@ class Desk:
             self.call(self.app.state.services.bus.publish, m)
         self.settle()
 
-    def settle(self, timeout: float = 5.0) -> None:
+    def settle(self, timeout: float = 60.0) -> None:
         async def drained() -> bool:
             q = self.console.log._queue
             return q is None or q.empty()

@@ -116,7 +116,7 @@ def hang_up(ws: Any) -> None:
     ws._exit(None, None, None)
 
 
-def eventually(check: Any, timeout: float = 10.0) -> None:
+def eventually(check: Any, timeout: float = 60.0) -> None:
     """Wait (bounded) for something the server does after answering (writes, timers)."""
     deadline = time.monotonic() + timeout
     while not check():
@@ -241,7 +241,7 @@ def test_staff_closing_the_console_mid_hand_off_returns_it_to_the_queue(desk: De
     hid = desk.call(desk.console.desk.request, "s1", "uk", "asked", None).handoff_id
     assert desk.api("POST", f"/api/console/handoffs/{hid}/accept", "sam").status_code == 200
     hang_up(sam)  # the console closes
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60
     while citizen.statuses[-1].state != S.WAITING and time.monotonic() < deadline:
         time.sleep(0.05)
     told = citizen.statuses[-1]
