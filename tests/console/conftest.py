@@ -3,6 +3,7 @@ role, a desk that is always open, and a fake conversation (`Listener`) for the d
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,6 +101,13 @@ class Desk:
         self.client = client
         self.api = Api(client)
         self.app: Any = client.app
+        self.open_sockets: list[Any] = []  # consoles a failed test left open: closed at teardown
+
+    def close_sockets(self) -> None:
+        for ws in self.open_sockets:
+            with contextlib.suppress(Exception):
+                ws._exit(None, None, None)
+        self.open_sockets.clear()
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn(*args)` on the app's event loop (sync or async)."""
@@ -140,4 +148,8 @@ async def _tick() -> None:
 @pytest.fixture
 def desk(capp: FastAPI) -> Iterator[Desk]:
     with TestClient(capp) as client:
-        yield Desk(client)
+        desk = Desk(client)
+        try:
+            yield desk
+        finally:
+            desk.close_sockets()  # else the app's shutdown waits on them for ever
