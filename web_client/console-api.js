@@ -2,63 +2,9 @@
 // live websocket (/api/console/live): hello with the CSRF token first, then every message
 // carries a strictly increasing `seq`. Reconnects by itself unless the server refused us.
 
-export class ApiError extends Error {
-  constructor(status, message, code = "", data = {}) {
-    super(message);
-    this.name = "ApiError";
-    this.status = status;
-    this.code = code;
-    this.data = data;
-  }
-}
+import { SessionApi } from "./session-api.js";
 
-export class ConsoleApi {
-  constructor({ onSessionEnd = () => {} } = {}) {
-    this.csrf = "";
-    this.onSessionEnd = onSessionEnd;
-  }
-
-  async request(method, path, { json, quietAuth = false } = {}) {
-    const headers = {};
-    let body;
-    if (json !== undefined) {
-      headers["Content-Type"] = "application/json";
-      body = JSON.stringify(json);
-    }
-    if (method !== "GET" && this.csrf) headers["X-CSRF-Token"] = this.csrf;
-    let response;
-    try {
-      response = await fetch(path, { method, headers, body, credentials: "same-origin" });
-    } catch (err) {
-      throw new ApiError(0, String(err?.message ?? err), "network");
-    }
-    let data = {};
-    try {
-      data = await response.json();
-    } catch {
-      data = {};
-    }
-    if (response.ok) return data;
-    const message = typeof data.detail === "string" ? data.detail : `HTTP ${response.status}`;
-    const error = new ApiError(response.status, message, data.code ?? "", data);
-    if (response.status === 401 && !quietAuth) this.onSessionEnd(error);
-    throw error;
-  }
-
-  async login(username, password) {
-    const me = await this.request("POST", "/api/auth/login", {
-      json: { username, password }, quietAuth: true,
-    });
-    this.csrf = me.csrf_token;
-    return me;
-  }
-
-  async me() {
-    const me = await this.request("GET", "/api/auth/me", { quietAuth: true });
-    this.csrf = me.csrf_token;
-    return me;
-  }
-
+export class ConsoleApi extends SessionApi {
   logout() { return this.request("POST", "/api/auth/logout"); }
   sessions() { return this.request("GET", "/api/console/sessions"); }
   session(id) { return this.request("GET", `/api/console/sessions/${encodeURIComponent(id)}`); }
