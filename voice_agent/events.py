@@ -148,6 +148,7 @@ class ReplyEnded(Event):
     cancelled: bool = False
     reason: str | None = None  # barge-in | interrupted | new question | reset | closed | ...
     mode: str = "curated"  # what was really said: curated | rephrased | message | mixed
+    voice: str | None = None  # the voice that spoke it (e.g. kokoro:pf_dora); None: text only
 
 
 # --- lifecycle --------------------------------------------------------------------------------

@@ -58,6 +58,9 @@ async def test_text_turn_event_order_and_streaming(tmp_path: Path, faq_dir: Path
     assert kinds[-3:] == ["AudioEnded", "ReplyEnded", "TurnEnded"]
     started = next(e for e in events if isinstance(e, ev.ReplyStarted))
     assert started.faq_id == "sns24-line" and started.language == "en" and not started.handoff
+    audio = next(e for e in events if isinstance(e, ev.AudioStarted))
+    ended = next(e for e in events if isinstance(e, ev.ReplyEnded))
+    assert ended.voice == audio.voice and ended.voice  # the console's "voice" column reads this
     assert all(e.turn_id == events[0].turn_id for e in events)
     times = [e.t for e in events]
     assert times == sorted(times)

@@ -61,13 +61,13 @@ class ReplyBegan(Seen):
     mode: str | None
     speaker: str  # assistant | staff
     staff_name: str | None
-    voice: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyFinished(Seen):
     text: str
     cancelled: bool
+    voice: str | None  # the voice that spoke it (known only once it has)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +149,9 @@ READERS: dict[str, Reader] = {
         _str(m, "mode"),
         "staff" if m.get("speaker") == "staff" else "assistant",
         _str(m, "staff_name"),
-        _str(m, "voice"),
     ),
     "reply_end": lambda s, t, m: ReplyFinished(
-        s, t, _str(m, "text") or "", m.get("cancelled") is True
+        s, t, _str(m, "text") or "", m.get("cancelled") is True, _str(m, "voice")
     ),
     "metrics": lambda s, t, m: StageTimes(
         s,

@@ -177,7 +177,6 @@ class ConversationLog:
                 "faq_id": rec.faq_id,
                 "confidence": rec.confidence,
                 "mode": rec.mode,
-                "voice": rec.voice,
                 "staff": rec.staff_name,
             }
         elif isinstance(rec, bus.ReplyFinished):
@@ -265,6 +264,7 @@ class ConversationLog:
             "at": self._clock(),
             "text": self._redact(rec.text),
             "cancelled": int(rec.cancelled),
+            "voice": rec.voice,
         }
         await self._store_turn(s, row)
 

@@ -421,7 +421,7 @@ class Engine:
         said: list[str] = []
         modes: list[str] = []
         synth: Synthesizer | None = None
-        started_audio = False
+        voice: str | None = None  # the voice that spoke it (None: text only)
         lang = self.settings.default_language
         async for part in parts:
             if isinstance(part, ev.ReplyStarted):
@@ -449,10 +449,10 @@ class Engine:
                     )
                     synth = None
                     break
-                if not started_audio:
-                    started_audio = True
+                if voice is None:
+                    voice = synth.name
                     yield ev.AudioStarted(
-                        turn_id=turn_id, t=now(), sample_rate=audio.sample_rate, voice=synth.name
+                        turn_id=turn_id, t=now(), sample_rate=audio.sample_rate, voice=voice
                     )
                 yield ev.AudioChunk(
                     turn_id=turn_id,
@@ -462,8 +462,12 @@ class Engine:
                     text=piece,
                     visemes=audio.visemes,
                 )
-        if started_audio:
+        if voice is not None:
             yield ev.AudioEnded(turn_id=turn_id, t=now())
         yield ev.ReplyEnded(
-            turn_id=turn_id, t=now(), text=join_sentences(said), mode=spoken_mode(modes)
+            turn_id=turn_id,
+            t=now(),
+            text=join_sentences(said),
+            mode=spoken_mode(modes),
+            voice=voice,
         )
