@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 
 from bench.server import free_port
+from tests.console.bus_turns import spoken_turn
 from tests.console.conftest import FILES, ROOT, Listener, console_settings, make_console_app
 
 
@@ -90,74 +91,12 @@ def turn(
     voice: str = "espeak-ng",
 ) -> list[dict[str, Any]]:
     """One spoken turn on the bus, as the conversation core publishes it (docs/WIRE.md)."""
-    conf = 0.93 if kind == "faq" else 0.12
-    return [
-        {
-            "session": sid,
-            "type": "transcript",
-            "turn_id": tid,
-            "t": 0.1,
-            "text": question,
-            "language": lang,
-            "probability": 0.91,
-            "final": True,
-        },
-        {
-            "session": sid,
-            "type": "decision",
-            "turn_id": tid,
-            "t": 0.2,
-            "text": question,
-            "language": lang,
-            "kind": kind,
-            "faq_id": faq,
-            "confidence": conf,
-            "best_entry": faq,
-            "best_score": 0.2,
-        },
-        {
-            "session": sid,
-            "type": "reply",
-            "turn_id": tid,
-            "t": 0.3,
-            "language": lang,
-            "faq_id": faq,
-            "confidence": conf,
-            "handoff": kind == "no_answer",
-            "mode": "curated",
-            "speaker": "assistant",
-            "staff_name": None,
-            "voice": f"{voice}:{lang}",
-        },
-        {
-            "session": sid,
-            "type": "reply_end",
-            "turn_id": tid,
-            "t": 0.9,
-            "text": answer,
-            "cancelled": False,
-        },
-        {
-            "session": sid,
-            "type": "metrics",
-            "turn_id": tid,
-            "t": 1.0,
-            "stt_ms": 412.0,
-            "lid_ms": 3.1,
-            "retrieval_ms": 28.4,
-            "first_audio_ms": first_audio,
-            "total_ms": 2210.0,
-            "cancelled": False,
-        },
-    ]
-
-
-def opened(sid: str, lang: str) -> dict[str, Any]:
-    return {
-        "session": sid,
-        "type": "session",
-        "turn_id": None,
-        "t": 0.0,
-        "session_id": sid,
-        "language": lang,
-    }
+    return spoken_turn(
+        sid, tid, question, lang, kind, faq, answer,
+        confidence=0.93 if kind == "faq" else 0.12,
+        probability=0.91,
+        best_score=0.2,
+        stages=(412.0, 3.1, 28.4, first_audio, 2210.0),
+        handoff=kind == "no_answer",
+        voice=f"{voice}:{lang}",
+    )  # fmt: skip

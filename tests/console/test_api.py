@@ -11,83 +11,27 @@ from typing import Any
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
+from tests.console import bus_turns
 from tests.console.conftest import Desk, Listener
 from voice_agent.console.hub import Hub, Viewer
 from voice_agent.conversation.handoff import HandoffState as S
 
 
-def spoken_turn(sid: str, tid: str, text: str, kind: str, faq: str | None, lang: str = "uk"):
-    conf = 0.95 if kind == "faq" else 0.1
+def spoken_turn(
+    sid: str, tid: str, text: str, kind: str, faq: str | None, lang: str = "uk"
+) -> list[dict[str, Any]]:
     answer = "Відповідь." if kind == "faq" else "Не знаю."
-    return [
-        {
-            "session": sid,
-            "type": "transcript",
-            "turn_id": tid,
-            "t": 0.1,
-            "text": text,
-            "language": lang,
-            "probability": 0.9,
-            "final": True,
-        },
-        {
-            "session": sid,
-            "type": "decision",
-            "turn_id": tid,
-            "t": 0.2,
-            "text": text,
-            "language": lang,
-            "kind": kind,
-            "faq_id": faq,
-            "confidence": conf,
-            "best_entry": faq,
-            "best_score": 0.2,
-        },
-        {
-            "session": sid,
-            "type": "reply",
-            "turn_id": tid,
-            "t": 0.3,
-            "language": lang,
-            "faq_id": faq,
-            "confidence": conf,
-            "handoff": False,
-            "mode": "curated",
-            "speaker": "assistant",
-            "staff_name": None,
-        },
-        {
-            "session": sid,
-            "type": "reply_end",
-            "turn_id": tid,
-            "t": 0.9,
-            "text": answer,
-            "cancelled": False,
-        },
-        {
-            "session": sid,
-            "type": "metrics",
-            "turn_id": tid,
-            "t": 1.0,
-            "stt_ms": 300.0,
-            "lid_ms": 2.0,
-            "retrieval_ms": 20.0,
-            "first_audio_ms": 800.0,
-            "total_ms": 1400.0,
-            "cancelled": False,
-        },
-    ]
+    return bus_turns.spoken_turn(
+        sid, tid, text, lang, kind, faq, answer,
+        confidence=0.95 if kind == "faq" else 0.1,
+        probability=0.9,
+        best_score=0.2,
+        stages=(300.0, 2.0, 20.0, 800.0, 1400.0),
+    )  # fmt: skip
 
 
 def opened(sid: str, lang: str = "uk") -> dict[str, Any]:
-    return {
-        "session": sid,
-        "type": "session",
-        "turn_id": None,
-        "t": 0,
-        "session_id": sid,
-        "language": lang,
-    }
+    return bus_turns.opened(sid, lang)
 
 
 def until(ws: Any, kind: str, tries: int = 60) -> dict[str, Any]:

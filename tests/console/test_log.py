@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.console.bus_turns import spoken_turn
 from voice_agent.answer.refusal_cues import InjectionCues
 from voice_agent.console import history, stats, store
 from voice_agent.console.db import ConsoleDb
@@ -71,77 +72,16 @@ def turn(
     first_audio: float = 900.0,
 ) -> list[dict[str, Any]]:
     """One spoken turn as the conversation core publishes it on the bus."""
-    return [
-        {
-            "session": sid,
-            "type": "state",
-            "turn_id": tid,
-            "t": 0.0,
-            "state": "thinking",
-            "position": None,
-        },
-        {
-            "session": sid,
-            "type": "transcript",
-            "turn_id": tid,
-            "t": 0.1,
-            "text": question,
-            "language": lang,
-            "probability": 0.93,
-            "final": True,
-        },
-        {
-            "session": sid,
-            "type": "decision",
-            "turn_id": tid,
-            "t": 0.2,
-            "text": question,
-            "language": lang,
-            "kind": kind,
-            "faq_id": faq,
-            "confidence": conf,
-            "best_entry": faq,
-            "best_score": 0.3,
-            "context_from": None,
-        },
-        {
-            "session": sid,
-            "type": "reply",
-            "turn_id": tid,
-            "t": 0.3,
-            "language": lang,
-            "faq_id": faq,
-            "confidence": conf,
-            "handoff": False,
-            "link": None,
-            "mode": "curated",
-            "speaker": "assistant",
-            "staff_name": None,
-            "context_from": None,
-        },
-        {"session": sid, "type": "sentence", "turn_id": tid, "t": 0.4, "text": answer},
-        {
-            "session": sid,
-            "type": "reply_end",
-            "turn_id": tid,
-            "t": 0.9,
-            "text": answer,
-            "cancelled": False,
-            "reason": None,
-        },
-        {
-            "session": sid,
-            "type": "metrics",
-            "turn_id": tid,
-            "t": 1.0,
-            "stt_ms": 310.0,
-            "lid_ms": 2.0,
-            "retrieval_ms": 25.0,
-            "first_audio_ms": first_audio,
-            "total_ms": 1500.0,
-            "cancelled": False,
-        },
-    ]
+    return spoken_turn(
+        sid, tid, question, lang, kind, faq, answer,
+        confidence=conf,
+        probability=0.93,
+        best_score=0.3,
+        stages=(310.0, 2.0, 25.0, first_audio, 1500.0),
+        thinking=True,
+        sentence=True,
+        voice="kokoro:pf_dora",
+    )  # fmt: skip
 
 
 async def feed(log: ConversationLog, messages: list[dict[str, Any]]) -> None:
@@ -174,6 +114,7 @@ async def test_a_conversation_is_stored_redacted_with_version_and_latency(log: A
     assert citizen["stt_probability"] == 0.93 and citizen["topic"] == "taxes"
     assert answer["speaker"] == "assistant" and answer["faq_id"] == "nif"
     assert answer["faq_version"] == 3 and answer["mode"] == "curated"
+    assert answer["voice"] == "kokoro:pf_dora"  # from reply_end: the voice that spoke it
     assert answer["first_audio_ms"] == 900.0 and answer["stt_ms"] == 310.0
     raw = json.dumps(d) + json.dumps(seen, default=str)
     assert "245" not in raw and "912 345" not in raw  # nothing raw stored or shown
