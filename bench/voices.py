@@ -234,8 +234,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--entries", type=int, default=10_000, help="first N FAQ entries (all)")
     p.add_argument("--alt-entries", type=int, default=8, help="entries for alternative voices")
-    p.add_argument("--accented-entries", type=int, default=10_000,
-                   help="entries for Kokoro in languages it was not trained on (all)")
+    p.add_argument(
+        "--accented-entries",
+        type=int,
+        default=10_000,
+        help="entries for Kokoro in languages it was not trained on (all)",
+    )
     p.add_argument("--note", default="", help="a line about the run, written above the table")
     p.add_argument("--languages", default="", help="comma-separated codes (all)")
     p.add_argument("--resume", action="store_true", help="keep rows already measured")
