@@ -16,8 +16,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from bench.server import ROOT
+from tests.console.bus_turns import opened
 from tests.console.conftest import PASSWORD
-from tests.console.live_server import LiveConsole, live_console, opened, turn
+from tests.console.live_server import LiveConsole, live_console, turn
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "var" / "screenshots"
