@@ -178,12 +178,6 @@ def test_websocket_needs_the_csrf_hello_and_the_same_origin(desk: Desk) -> None:
     del csrf
 
 
-@pytest.mark.xfail(
-    reason="intermittent (1 run in 4 here): the citizen is sometimes not told the hand-off went "
-    "back to the queue after the holder's console websocket closes; the desk's own rule is "
-    "tested deterministically in test_desk.py. Open defect, see the issue 8 note.",
-    strict=False,
-)
 def test_staff_closing_the_console_mid_hand_off_returns_it_to_the_queue(desk: Desk) -> None:
     citizen = Listener()
     desk.publish(opened("s1"))

@@ -121,10 +121,13 @@ def make_ws_router(resolve: ResolveWs, access: Access) -> APIRouter:
         try:
             await _receive(ws, svc, viewer, limit, hello["seq"])
         finally:
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
+            # Bookkeeping first, with no await before it: a server shutting down (or a test
+            # client closing) cancels this task, and a cancel at an await here would skip
+            # leave(), leaving the hand-offs this person held off the queue for good.
             svc.hub.remove(viewer)
             svc.desk.presence.leave(user.username)
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
 
     return router
 
