@@ -531,7 +531,10 @@ export class App {
   }
 
   _newTurn() {
-    this.reply.clear();
+    // While a person holds the conversation the citizen is answering them: their last
+    // message stays on screen (it is replaced by their next one, never by silence).
+    if (this.handoff?.state === "accepted") this.reply.finished();
+    else this.reply.clear();
   }
 
   // --- privacy reset -----------------------------------------------------------------------

@@ -204,5 +204,8 @@ def test_staff_take_over_and_the_kiosk_speaks_their_words(browsers: Any, server:
     kiosk.screenshot(path=str(SHOTS / "console-e2e-kiosk.png"))
     staff.screenshot(path=str(SHOTS / "console-e2e-staff.png"), full_page=True)
     staff.wait_for_selector("#conv-body .turn-staff", timeout=30_000)
+    kiosk.wait_for_timeout(3_000)  # the fake microphone speaks again meanwhile: the citizen
+    # answering the person must not wipe the person's words off the kiosk
+    assert "print the form" in kiosk.inner_text("#cap-assistant .cap-text")
     kiosk.context.close()
     staff.context.close()
