@@ -119,10 +119,18 @@ def _widen_roles(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the database (creating the content tables); usable from any one thread at a time."""
+def open_sqlite(path: Path) -> sqlite3.Connection:
+    """The project's SQLite file, in WAL mode: a process killed mid-write loses nothing it
+    committed and leaves nothing half-written visible; readers never wait for the writer."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0)
+    conn.execute("PRAGMA journal_mode = WAL")
+    return conn
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database (creating the content tables); usable from any one thread at a time."""
+    conn = open_sqlite(path)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     _widen_roles(conn)

@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from voice_agent.content.db import open_sqlite
 from voice_agent.errors import BadInput
 from voice_agent.language.languages import CODES
 
@@ -188,9 +188,8 @@ class FaqStore:
     """SQLite store. One connection per store; used from one thread at a time."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(str(path), check_same_thread=False)
+        self.db = open_sqlite(path)
         self.db.executescript(SCHEMA)
 
     def replace_all(self, entries: Iterable[FaqEntry]) -> None:
