@@ -263,10 +263,10 @@ def sweep(outcomes: list[Outcome], engine: Engine) -> str:
         "|---|---|---|---|---|---|",
     ]
     for a in (0.09, 0.11, 0.13):
-        for m in (-0.04, -0.02, 0.0, 0.02, 0.04):
+        for m in (-0.04, -0.02, -0.01, -0.005, 0.0, 0.005, 0.01, 0.015, 0.02, 0.04):
             s = summary(
                 redecide(outcomes, replace(base, answer_threshold=a, uncovered_margin=m), engine)
             )
             cells = " | ".join("-" if v is None else f"{v:.1%}" for v in s.values())
-            lines.append(f"| {a:.2f} | {m:+.2f} | {cells} |")
+            lines.append(f"| {a:.2f} | {m:+.3f} | {cells} |")
     return "\n".join(lines) + "\n"
