@@ -10,31 +10,19 @@ from regressions. Cases whose expected entries are not in the FAQ being tested a
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from tests.models import heldout_guard
 from voice_agent.answer import evaluate
 from voice_agent.conversation.engine import Engine
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-UNCOVERED = Path(__file__).resolve().parents[2] / "voice_agent" / "data" / "uncovered.yaml"
-
-
-def _held_out_texts() -> list[str]:
-    texts = []
-    for name in ("heldout_covered", "heldout_uncovered", "followups"):
-        for line in (DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
-            d = json.loads(line)
-            texts += [d[k] for k in ("text", "first", "second") if k in d]
-    return texts
 
 
 def test_no_training_exemplar_paraphrases_a_held_out_question(engine: Engine) -> None:
-    exemplars = [t for v in yaml.safe_load(UNCOVERED.read_text(encoding="utf-8")).values() for t in v]
-    held = _held_out_texts()
+    exemplars, held = heldout_guard.exemplars(), heldout_guard.held_out_texts()
     embed = engine.retriever.embed_queries
     a, b = asyncio.run(embed(exemplars)), asyncio.run(embed(held))
     sims = a @ b.T
