@@ -98,6 +98,8 @@ class Citizen:
     mic: ScriptedMicrophone = field(default_factory=ScriptedMicrophone)
     messages: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     audio: list[tuple[float, float]] = field(default_factory=list)  # (arrival, rms)
+    keep_pcm: bool = False  # also keep the reply audio itself (`pcm`), to listen to it
+    pcm: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (arrival, int16 frame)
     session_id: str | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _channel: Any = None
@@ -141,7 +143,11 @@ class Citizen:
         try:
             while True:
                 frame = await track.recv()
-                x = frame.to_ndarray().astype(np.float64) / 32768.0  # type: ignore[union-attr]
+                raw = frame.to_ndarray()  # type: ignore[union-attr]
+                if self.keep_pcm:  # first channel only (the decoder gives stereo, packed)
+                    ch = len(frame.layout.channels)  # type: ignore[union-attr]
+                    self.pcm.append((time.monotonic(), raw.reshape(-1)[::ch].copy()))
+                x = raw.astype(np.float64) / 32768.0
                 self.audio.append((time.monotonic(), float(np.sqrt((x**2).mean()))))
                 if self.audio[-1][1] > 0.01:
                     await self._notify()

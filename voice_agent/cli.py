@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     src = a.add_mutually_exclusive_group(required=True)
     src.add_argument("--text")
     src.add_argument("--audio", type=Path)
-    src.add_argument("--batch", type=Path, help='JSONL: {"text"|"audio", "lang"?} per line')
+    src.add_argument(
+        "--batch", type=Path, help='JSONL: {"text"|"audio", "lang"?} per line (not spoken)'
+    )
     a.add_argument("--lang", help=f"language code ({', '.join(CODES)})")
     a.add_argument("--out", type=Path, help="write the spoken reply to this WAV file")
     a.add_argument("--json", action="store_true", help="print the result object as JSON")
@@ -57,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("models", help="install or list models")
     m.add_argument("action", choices=["install", "list"])
+
+    v = sub.add_parser("voices", help="reply audio made ahead of time")
+    v.add_argument("action", choices=["fill"], help="make the missing reply audio now")
+    v.add_argument("--lang", nargs="+", help="only these languages (default: all 20)")
+    v.add_argument("--entry", nargs="+", help="only these FAQ entries (and system messages)")
 
     e = sub.add_parser("eval", help="evaluate decisions on JSONL question sets")
     e.add_argument("file", type=Path, nargs="+", help="covered, uncovered, off-topic, two-turn")
@@ -171,9 +178,9 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         engine: Engine, text: str | None, audio: Path | None, lang: str | None, out: Path | None
     ) -> dict[str, Any]:
         decoded = decode_audio(audio, max_seconds=limits.max_audio_seconds) if audio else None
-        outcome = await ask(
-            engine, TurnInput(text=text, audio=decoded, language=lang), want_audio=True
-        )
+        spoken = args.batch is None  # a batch is not spoken: its lines carry no WAV to write
+        inp = TurnInput(text=text, audio=decoded, language=lang)
+        outcome = await ask(engine, inp, want_audio=spoken)
         if out is not None:
             write_wav(out, outcome.pcm, outcome.sample_rate)
         return outcome.result
@@ -333,6 +340,59 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_voices(settings: Settings, args: argparse.Namespace) -> int:
+    """Fill the reply-audio cache now (at normal priority, every Kokoro thread), e.g. before a
+    kiosk opens or a benchmark; the server fills the same cache slowly in the background."""
+    from voice_agent.content.faq import load_entries
+    from voice_agent.speech_out.prefill import Prefill
+    from voice_agent.speech_out.reply_cache import ReplyAudioCache
+    from voice_agent.speech_out.voice_plan import VoiceFactory, report_to_log
+    from voice_agent.speech_out.voices import VoiceRegistry
+
+    langs = [normalize_code(c) for c in args.lang] if args.lang else None
+    entries = load_entries(settings.path(settings.faq_dir))
+    plan = VoiceRegistry(replace(settings, tts=replace(settings.tts, reply_cache=False)))
+    failures: dict[str, str] = {}
+
+    async def run() -> int:
+        cache = ReplyAudioCache(settings.path(settings.var_dir) / "reply_audio")
+
+        async def idle() -> None:
+            return None
+
+        prefill = Prefill(
+            settings, cache, plan.describe, plan.voice_tag,
+            lambda: VoiceFactory(settings, plan.espeak_library, settings.tts.kokoro_threads,
+                                 report_to_log(failures)),
+            report_to_log(failures), idle, languages=langs, entries=args.entry,
+            lowest_priority=False,
+        )  # fmt: skip
+
+        async def show() -> None:
+            while True:
+                await asyncio.sleep(2)
+                p = prefill.progress
+                if p.get("state") == "filling":
+                    done = p["made"] + p["failed"]
+                    print(f"\r  {done}/{p['to_make']} pieces made", end="", file=sys.stderr)
+
+        shower = asyncio.ensure_future(show())
+        try:
+            p = await prefill.fill(entries)
+        finally:
+            shower.cancel()
+            prefill.close()
+            plan.close()
+        print(
+            f"\nreply audio: {p['ready']}/{p['total']} pieces ready ({p['made']} made, "
+            f"{p['failed']} failed, {p['evicted']} evicted), {p['bytes'] / 1e6:.0f} MB in "
+            f"{cache.folder}"
+        )
+        return 1 if p["failed"] else 0
+
+    return _run(run)
+
+
 def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
     from voice_agent.content.faq import load_entries
 
@@ -471,6 +531,7 @@ def cmd_privacy(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "serve": cmd_serve,
+    "voices": cmd_voices,
     "ask": cmd_ask,
     "say": cmd_say,
     "transcribe": cmd_transcribe,

@@ -58,6 +58,8 @@ class TtsSettings:
     # Curated answers and system messages are synthesised ahead of time into var/reply_audio/
     # (in the background, at the lowest CPU priority); LLM rephrasings never are.
     reply_cache: bool = True
+    # false: the server only reads the cache; `voice-agent voices fill` makes its audio
+    reply_cache_background: bool = True
     # espeak-ng speaks a sentence in ~20 ms: storing its audio (~45 MB a language) saves nothing
     reply_cache_espeak: bool = False
 

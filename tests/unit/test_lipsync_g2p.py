@@ -53,3 +53,21 @@ class FakeLibrary:
 def test_punctuation_is_kept_and_native_marks_are_mapped() -> None:
     g2p = EspeakG2P(FakeLibrary(), "ar")  # type: ignore[arg-type]
     assert g2p("مرحبا، كيف حالك؟") == "[ar:مرحبا], [ar:كيف حالك]?"
+
+
+def test_lead_silence_is_trimmed_and_visemes_move_with_it() -> None:
+    """Kokoro starts every piece with 0.21 s of silence: the citizen should not wait for it."""
+    import numpy as np
+
+    from voice_agent.speech_out.engines import LEAD_KEPT_S, SpeechAudio, trim_lead
+
+    rate = 24000
+    tone = (np.sin(np.arange(rate // 2) / 3) * 8000).astype(np.int16)
+    pcm = np.concatenate([np.zeros(int(0.208 * rate), np.int16), tone])
+    audio = SpeechAudio(pcm, rate, "Olá.", visemes=((0.0, "rest"), (0.1, "A"), (0.3, "O")))
+    out = trim_lead(audio)
+    lead = np.flatnonzero(np.abs(out.pcm) > 200)[0] / rate
+    assert abs(lead - LEAD_KEPT_S) < 0.002 and len(out.pcm) < len(pcm)
+    assert out.visemes[0] == (0.0, "A") and out.visemes[1][1] == "O"
+    assert abs(out.visemes[1][0] - (0.3 - (0.208 - LEAD_KEPT_S))) < 0.002
+    assert trim_lead(out) == out  # nothing more to cut

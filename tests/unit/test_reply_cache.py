@@ -196,3 +196,50 @@ async def test_espeak_audio_is_not_stored_by_default(tmp_path: Path) -> None:
         assert reg.misses == 0 and log == [("espeak-ng:pt", "Leve o passaporte.")]
     finally:
         reg.close()
+
+
+async def test_fill_now_for_some_languages_and_entries(tmp_path: Path) -> None:
+    """`voice-agent voices fill --lang pt --entry nif`: only those pieces (and the system
+    messages) are made, at once; nothing else is evicted; the server does not fill in the
+    background when `reply_cache_background = false`."""
+    from voice_agent.speech_out.prefill import Prefill
+
+    settings = Settings(root=tmp_path, tts=replace(CACHING, reply_cache_background=False))
+    log: list[tuple[str, str]] = []
+    reg = VoiceRegistry(settings, builders=lambda threads: CountingBuilder(log))
+    assert reg.cache is not None
+    entries = [
+        entry("Pode pedir o NIF num Serviço de Finanças.", "nif"),
+        entry("Ligue para o SNS 24.", "sns"),
+    ]
+    reg.cache.put("unrelated", SpeechAudio(np.zeros(10, np.int16), 16000, "x"))
+
+    async def idle() -> None:
+        return None
+
+    prefill = Prefill(
+        settings, reg.cache, reg.describe, reg.voice_tag, lambda: CountingBuilder(log),
+        lambda voice, why: None, idle, languages=["pt"], entries=["nif"], lowest_priority=False,
+    )  # fmt: skip
+    try:
+        progress = await prefill.fill(entries)
+    finally:
+        prefill.close()
+    said = {t for _, t in log}
+    assert "Pode pedir o N I F num Serviço de Finanças." in said  # as it is spoken
+    assert not any("SNS" in t for t in said)  # another entry
+    assert not any(t.endswith("(es).") for t in said)  # another language
+    messages = {p for r in known_replies([]) if r.language == "pt" for p in pieces(r.text)}
+    assert progress["made"] == len(log) == len(messages) + 1
+    assert progress["state"] == "done" and progress["ready"] < progress["total"]
+
+    # a server that only reads the cache: no background fill, the made piece is a hit
+    log.clear()
+    reg.prepare(entries)
+    reg.start_prefill()
+    await asyncio.sleep(0.2)
+    assert log == [] and reg.status()["reply_audio"]["state"] == "waiting"
+    synth = await reg.for_language("pt")
+    await reg.synthesize(synth, "Pode pedir o NIF num Serviço de Finanças.", "pt")
+    assert log == [] and reg.hits == 1
+    reg.close()

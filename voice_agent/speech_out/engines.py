@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -30,6 +30,23 @@ class SpeechAudio:
     text: str
     phonemes: tuple[str, ...] = ()
     visemes: tuple[tuple[float, str], ...] = ()  # (seconds from start, viseme)
+
+
+LEAD_KEPT_S = 0.015  # silence left before the first sound of a synthesised piece
+
+
+def trim_lead(audio: SpeechAudio, threshold: int = 200) -> SpeechAudio:
+    """Drop the silence a voice puts before its first sound (Kokoro: 0.21 s, Piper ~0.05 s),
+    which the citizen would otherwise wait through; the visemes move with the audio."""
+    loud = np.flatnonzero(np.abs(audio.pcm.astype(np.int32)) > threshold)
+    cut = int(loud[0]) - int(LEAD_KEPT_S * audio.sample_rate) if len(loud) else 0
+    if cut <= 0:
+        return audio
+    shift = cut / audio.sample_rate
+    visemes = [(max(0.0, t - shift), v) for t, v in audio.visemes]
+    # of the visemes moved to 0, keep the last (the shape at the first sound)
+    kept = [x for i, x in enumerate(visemes) if i + 1 == len(visemes) or visemes[i + 1][0] > 0]
+    return replace(audio, pcm=audio.pcm[cut:], visemes=tuple(kept))
 
 
 class Synthesizer(Protocol):

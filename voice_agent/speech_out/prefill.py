@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,8 +64,18 @@ class Prefill:
         builder: Callable[[], Builder],
         report: Report,
         live_idle: Callable[[], Awaitable[None]],
+        *,
+        languages: Collection[str] | None = None,
+        entries: Collection[str] | None = None,
+        lowest_priority: bool = True,
     ) -> None:
+        """`languages`, `entries`: make only these languages' or entries' pieces (system
+        messages count as entries; every piece is still indexed and kept); `lowest_priority`:
+        run at nice 19 (the server), or as the caller runs (`voices fill`)."""
         self._settings = settings
+        self._languages = frozenset(languages) if languages is not None else None
+        self._only_entries = frozenset(entries) if entries is not None else None
+        self._lowest = lowest_priority
         self._cache = cache
         self._plan = plan
         self._tag = voice_tag
@@ -126,20 +136,33 @@ class Prefill:
     async def _fill(self, entries: Sequence[FaqEntry]) -> None:
         started = time.monotonic()
 
-        def plan() -> tuple[list[Piece], list[Piece], int]:  # ~0.1 s of work: off the loop
+        def plan() -> tuple[list[Piece], list[Piece], int, int]:  # ~0.1 s: off the loop
             wanted, rows = self.plan_pieces(known_replies(entries))
             evicted = self._cache.evict({p.key for p in wanted})
             self._cache.write_index(rows)
-            return wanted, [p for p in wanted if not self._cache.has(p.key)], evicted
+            keys = {
+                key
+                for r in rows
+                if self._languages is None or r["language"] in self._languages
+                if self._only_entries is None
+                or r["entry"] in self._only_entries
+                or str(r["entry"]).startswith("message:")
+                for key in r["pieces"]  # type: ignore[attr-defined]
+            }
+            missing = [p for p in wanted if not self._cache.has(p.key)]
+            todo = [p for p in missing if p.key in keys]
+            return wanted, todo, evicted, len(wanted) - len(missing)
 
-        wanted, todo, evicted = await asyncio.to_thread(plan)
+        wanted, todo, evicted, ready = await asyncio.to_thread(plan)
         total = len(wanted)
-        self.progress = {"state": "filling", "ready": total - len(todo), "total": total,
-                         "evicted": evicted, "made": 0, "failed": 0}  # fmt: skip
+        self.progress = {"state": "filling", "ready": ready, "total": total,
+                         "evicted": evicted, "to_make": len(todo), "made": 0,
+                         "failed": 0}  # fmt: skip
         log.info("reply audio: %d pieces, %d to make, %d evicted", total, len(todo), evicted)
         if self._worker is None:
             self._worker = ModelWorker("tts-prefill")
-            await self._worker.run(_lowest_priority)
+            if self._lowest:
+                await self._worker.run(_lowest_priority)
         factory = self._factory = self._builder()  # its own voices: a one-thread Kokoro
         synths: dict[str, Synthesizer] = {}
 
@@ -189,6 +212,11 @@ class Prefill:
         self.progress.update(state="done", bytes=size, seconds=round(time.monotonic() - started))
         log.info("reply audio: done, %d/%d pieces, %.1f MB on disk",
                  self.progress["ready"], total, size / 1e6)  # fmt: skip
+
+    async def fill(self, entries: Sequence[FaqEntry]) -> dict[str, Any]:
+        """Make the missing pieces now, to the end (`voice-agent voices fill`); the progress."""
+        await self._fill(entries)
+        return self.progress
 
     def close(self) -> None:
         if self._factory is not None:

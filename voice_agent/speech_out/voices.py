@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from voice_agent.config import Settings
 from voice_agent.language.languages import CODES
-from voice_agent.speech_out.engines import SpeechAudio, Synthesizer
+from voice_agent.speech_out.engines import SpeechAudio, Synthesizer, trim_lead
 from voice_agent.speech_out.espeak_lib import EspeakLibrary
 from voice_agent.speech_out.normalize import speakable
 from voice_agent.speech_out.prefill import Prefill
@@ -71,7 +71,7 @@ class VoiceRegistry:
         self._report = report_to_log(self.failures)
         tts = settings.tts
         builders = builders or (
-            lambda threads: VoiceFactory(settings, self._espeak_library, threads, self._report)
+            lambda threads: VoiceFactory(settings, self.espeak_library, threads, self._report)
         )
         self._factory = builders(tts.kokoro_threads)
         self.cache: ReplyAudioCache | None = None
@@ -89,7 +89,7 @@ class VoiceRegistry:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def _espeak_library(self) -> EspeakLibrary | None:
+    def espeak_library(self) -> EspeakLibrary | None:
         """The espeak-ng C library, once; None where it is not installed (CLI fallback)."""
         if not self._espeak_tried:
             self._espeak_tried = True
@@ -118,8 +118,10 @@ class VoiceRegistry:
         return self._loaded[name]
 
     async def for_language(self, lang: str) -> Synthesizer:
-        """Load (in the TTS worker, once) and return the voice for `lang`."""
-        return await self._worker.run(self._load, lang)
+        """Load (in the TTS worker, once) and return the voice for `lang`. A loaded voice is
+        returned at once: a cached reply must not queue behind another session's synthesis."""
+        loaded = self._loaded.get(self.describe(lang))
+        return loaded if loaded is not None else await self._worker.run(self._load, lang)
 
     async def synthesize(self, synth: Synthesizer, sentence: str, lang: str) -> SpeechAudio:
         spoken = speakable(sentence, lang)
@@ -130,12 +132,12 @@ class VoiceRegistry:
             )
             if cached is not None:
                 self.hits += 1
-                return cached
+                return trim_lead(cached)
             self.misses += 1
         self._busy += 1
         self._idle.clear()
         try:
-            return await self._worker.run(synth.synthesize, spoken)
+            return trim_lead(await self._worker.run(synth.synthesize, spoken))
         finally:
             self._busy -= 1
             self._last_live = time.monotonic()
@@ -156,7 +158,7 @@ class VoiceRegistry:
             self._prefill.set_entries(entries)
 
     def start_prefill(self) -> None:
-        if self._prefill is not None:
+        if self._prefill is not None and self._settings.tts.reply_cache_background:
             self._prefill.start()
 
     def status(self) -> dict[str, Any]:
