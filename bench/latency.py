@@ -283,6 +283,20 @@ def fill(config: Path, langs: list[str], entries: set[str]) -> None:
     subprocess.run([*cmd, "--lang", *langs, "--entry", *sorted(entries)], cwd=ROOT, check=True)
 
 
+def checkout(ref: str | None, folder: Path) -> Path:
+    """The code of an earlier release in a worktree of its own (None: this checkout)."""
+    if ref is None:
+        return ROOT
+    where = folder / "previous-code"
+    subprocess.run(["git", "worktree", "add", "--detach", str(where), ref], cwd=ROOT, check=True)
+    return where
+
+
+def forget(code: Path) -> None:
+    if code != ROOT:
+        subprocess.run(["git", "worktree", "remove", "--force", str(code)], cwd=ROOT, check=False)
+
+
 def busy_neighbour() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
@@ -300,12 +314,16 @@ async def main(args: argparse.Namespace) -> None:
     asked = {lang: [speak(QUESTIONS[lang][0], lang, folder / "questions")] for lang in LISTEN}
     langs = sorted(set(args.langs) | (set(LISTEN) if args.listen else set()))
     fill(cfg, langs, answered_by(cfg, {**material, **asked}, folder))
-    settings = {"current": SERVER + CURRENT, "previous": SERVER + args.previous_extra + PREVIOUS}
+    paths = {
+        "current": (SERVER + CURRENT, ROOT),
+        "previous": (SERVER + PREVIOUS, checkout(args.previous_ref, folder)),
+    }
     turns: list[Turn] = []
     with ExitStack() as stack:
+        stack.callback(forget, paths["previous"][1])
         urls = {
-            name: stack.enter_context(running_server(folder / name, extra, var_dir=var))[0]
-            for name, extra in settings.items()
+            name: stack.enter_context(running_server(folder / name, extra, var, code))[0]
+            for name, (extra, code) in paths.items()
         }
         for condition in ("idle", "neighbour"):
             hog = busy_neighbour() if condition == "neighbour" else None
@@ -320,7 +338,8 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"\nend of speech -> ..., over WebRTC on loopback (aiortc citizen, default jitter "
         f"buffer), ms; {args.rounds} rounds x 3 questions per language per path\n"
-        f"previous path: espeak-ng voices, no reply-audio cache{args.previous_note}"
+        "previous path: espeak-ng voices, no reply-audio cache, "
+        + (f"the code of {args.previous_ref}" if args.previous_ref else "this code")
     )
     table(turns)
     print(
@@ -343,10 +362,7 @@ if __name__ == "__main__":
     p.add_argument("--langs", nargs="+", default=["pt", "en", "es", "fr", "uk", "ar"])
     p.add_argument("--barge-in-trials", type=int, default=4, help="per language (pt, es, fr)")
     p.add_argument("--listen", action="store_true", help="record replies, transcribe them back")
-    p.add_argument(
-        "--previous-extra", default="", help="server settings of the previous path (TOML lines)"
-    )
-    p.add_argument("--previous-note", default="", help="said under the table")
+    p.add_argument("--previous-ref", help="git commit whose code runs the previous path")
     a = p.parse_args()
     os.chdir(ROOT)
     asyncio.run(main(a))

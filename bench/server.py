@@ -25,14 +25,20 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    folder: Path, extra_server_settings: str = "", var_dir: Path = ROOT / "var" / "test"
+    folder: Path,
+    extra_server_settings: str = "",
+    var_dir: Path = ROOT / "var" / "test",
+    checkout: Path = ROOT,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`voice-agent serve` on 127.0.0.1 with ICE on loopback only; yields (url, process)."""
+    """`voice-agent serve` on 127.0.0.1 with ICE on loopback only; yields (url, process).
+    `checkout`: whose code runs (another worktree: an earlier release, side by side)."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     cfg = folder / "voice-agent.toml"
+    models = f'models_dir = "{ROOT / "models"}"\n' if checkout != ROOT else ""
     cfg.write_text(
-        f'var_dir = "{var_dir}"\n[server]\nice_host_addresses = ["127.0.0.1"]\n'
+        models
+        + f'var_dir = "{var_dir}"\n[server]\nice_host_addresses = ["127.0.0.1"]\n'
         + extra_server_settings,
         encoding="utf-8",
     )
@@ -51,7 +57,7 @@ def running_server(
             "--port",
             str(port),
         ],
-        cwd=ROOT,
+        cwd=checkout,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -78,6 +78,10 @@ class VadSettings:
     barge_in_confirm_ms: int = 300
     pause_ms: int = 200  # silence after which transcription starts speculatively
     end_of_turn_silence_ms: int = 600
+    # The turn ends after this much silence instead when the turn prepared at the pause already
+    # has a FAQ answer for a question that reads as finished (it ends with . ? ! 。 ？ ؟ ।).
+    # 0: always wait end_of_turn_silence_ms.
+    early_end_ms: int = 350
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,3 +211,61 @@ async def test_garbage_from_the_client_is_answered_and_changes_nothing(tmp_path:
     assert (await citizen.reply_done())["text"].startswith("Call the SNS 24 line")
     await conv.close()
     engine.close()
+
+
+async def test_a_finished_question_with_its_answer_ready_ends_the_turn_early(
+    tmp_path: Path,
+) -> None:
+    """At the pause the question was transcribed and answered (held back); it reads as
+    finished ("...number?"), so the turn ends after early_end_ms of silence, not 600 ms."""
+    engine, conv, out, citizen, _ = await build(tmp_path)
+    assert engine.settings.vad.early_end_ms < engine.settings.vad.end_of_turn_silence_ms
+    await citizen.speak(1.0)
+    await citizen.quiet(0.3)
+    await citizen.until(lambda: out.of("transcript"))  # the prepared turn heard it...
+    await asyncio.sleep(1.0)  # ...and decides meanwhile (the manual clock stands still)
+    assert not out.of("reply")
+    await citizen.quiet(0.14)  # 0.44 s of silence in all
+    assert out.of("reply") and out.of("reply")[0]["faq_id"] == "sns24-line"
+    await citizen.quiet(1.0)  # the VAD does not end the same utterance a second time
+    assert len(out.of("reply")) == 1 and len([m for m in out.of("transcript") if m["final"]]) == 1
+    await conv.close()
+    engine.close()
+
+
+async def test_an_unfinished_question_waits_the_whole_end_of_turn_silence(
+    tmp_path: Path,
+) -> None:
+    engine, conv, out, citizen, _ = await build(
+        tmp_path, stt_text="What is the SNS 24 health line number and"
+    )
+    await citizen.speak(1.0)
+    await citizen.quiet(0.3)
+    await citizen.until(lambda: out.of("transcript"))
+    await asyncio.sleep(1.0)
+    await citizen.quiet(0.14)  # 0.44 s: no early end, the citizen may go on
+    assert not out.of("reply")
+    await citizen.quiet(0.22)  # 0.66 s: the end of the turn
+    await citizen.until(lambda: out.of("reply"))
+    await conv.close()
+    engine.close()
+
+
+async def test_words_after_an_early_end_are_a_new_question(tmp_path: Path) -> None:
+    """The citizen goes on after the early end: the reply stops (a barge-in, held to the
+    barge-in thresholds) and what they say next is heard and answered as a new turn."""
+    engine, conv, out, citizen, _ = await build(tmp_path)
+    await citizen.speak(1.0)
+    await citizen.quiet(0.3)
+    await citizen.until(lambda: out.of("transcript"))
+    await asyncio.sleep(1.0)
+    await citizen.quiet(0.14)
+    first = out.of("reply")[0]["turn_id"]
+    await citizen.speak(1.0)
+    cancelled = [m for m in out.of("reply_end") if m["cancelled"]]
+    assert cancelled and cancelled[0]["turn_id"] == first and cancelled[0]["reason"] == "barge-in"
+    await citizen.quiet(0.7)
+    await citizen.reply_done(2)  # (the first reply was all produced before it was cut)
+    assert out.of("reply")[-1]["turn_id"] != first
+    await conv.close()
+    engine.close()

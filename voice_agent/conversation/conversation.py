@@ -48,6 +48,15 @@ from voice_agent.speech_out.normalize import join_sentences
 log = logging.getLogger(__name__)
 
 
+FINAL_MARKS = tuple(".?!。？！؟।")
+
+
+def finished(question: str) -> bool:
+    """Does the transcript read as a finished question? (Whisper punctuates; "..." trails off.)"""
+    q = question.rstrip()
+    return q.endswith(FINAL_MARKS) and not q.endswith(("...", "…"))
+
+
 class ReplySink(Protocol):
     """Where a conversation's output goes; each transport implements it."""
 
@@ -265,6 +274,9 @@ class Conversation:
         if turn.state == TurnState.PREPARING:
             if isinstance(e, ev.Transcribed):  # what was said up to the pause, shown at once
                 self.emit(replace(e, final=False))
+                turn.heard = e.text
+            elif isinstance(e, ev.Decided) and self._hearing is not None:
+                self._hearing.answer_ready = e.kind == "faq" and finished(turn.heard)
             turn.held.append(e)
         elif turn.state == TurnState.RUNNING:
             self._forward(turn, e)

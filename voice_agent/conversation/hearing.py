@@ -5,6 +5,8 @@ resumes and ends; this class keeps the pre-roll (the 0.4 s before a start) and t
 and tells the conversation (`Listener`). While a reply plays, the first window that is likely
 speech (and not our own reply coming back) pauses the output at once; a confirmed start of
 speech is a barge-in, and without one the reply plays on after `barge_in_confirm_ms`.
+The turn ends after `end_of_turn_silence_ms` of silence, or after `early_end_ms` when the
+conversation says the answer to what was said up to the pause is ready (`answer_ready`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,12 @@ class SpeechDetector(Protocol):
     min_speech_ms: float
     start_threshold: float
 
+    @property
+    def silence_ms(self) -> float: ...
+
     def process(self, chunk: np.ndarray) -> list[VadEvent]: ...
+
+    def finish(self) -> None: ...
 
 
 class Output(Protocol):
@@ -76,6 +83,8 @@ class Hearing:
         self._utterance: list[np.ndarray] = []
         self._preroll: deque[np.ndarray] = deque(maxlen=int(PREROLL_S / 0.02))
         self._held_at: float | None = None  # the output paused for a possible barge-in
+        # the answer to what was said up to the pause is ready: end after `early_end_ms`
+        self.answer_ready = False
 
     async def hear(self, pcm: np.ndarray) -> None:
         vad = self._settings.vad
@@ -92,9 +101,14 @@ class Hearing:
             elif e.kind == "pause" and self.speaking:
                 self._listener.speech_paused(np.concatenate(self._utterance))
             elif e.kind == "resume":
+                self.answer_ready = False
                 self._listener.speech_resumed()
             elif e.kind == "end":
                 self.end()
+        early = vad.early_end_ms
+        if self.speaking and self.answer_ready and early and self.vad.silence_ms >= early:
+            self.vad.finish()
+            self.end()
         if self.speaking and sum(len(x) for x in self._utterance) / STT_RATE >= (
             self._settings.limits.max_audio_seconds
         ):
@@ -105,6 +119,7 @@ class Hearing:
         if not self.speaking:
             return
         self.speaking = False
+        self.answer_ready = False
         audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)
         self._utterance = []
         self._preroll.clear()
@@ -113,6 +128,7 @@ class Hearing:
     def reset(self) -> None:
         """Forget what was being said (privacy reset)."""
         self.speaking = False
+        self.answer_ready = False
         self._utterance = []
         self._preroll.clear()
         self.release()
@@ -147,6 +163,7 @@ class Hearing:
             self.release()
             return  # our own reply coming back through the microphone
         self.speaking = True
+        self.answer_ready = False
         self._utterance = [speech]
         self._listener.speech_started()  # a barge-in if a reply is playing
         self.release()  # nothing left to interrupt: whatever was held plays on

@@ -46,6 +46,7 @@ class Turn:
     first_audio_at: float | None = None
     replying: bool = False  # ReplyStarted went out
     said: list[str] = field(default_factory=list)
+    heard: str = ""  # the transcript (of a prepared turn: up to the pause)
     marks: dict[str, float] = field(default_factory=dict)  # event type -> t (turn-relative)
 
     @property

@@ -69,6 +69,18 @@ class StreamingVad:
         self._context = inp[:, -CONTEXT:]
         return float(np.asarray(out).reshape(-1)[0])
 
+    @property
+    def silence_ms(self) -> float:
+        """How long the citizen has been silent in the current utterance (0 outside one)."""
+        return self._below_ms if self.speaking else 0.0
+
+    def finish(self) -> None:
+        """The utterance was closed early (its answer was ready): the next speech is a new
+        start, held to the start thresholds, not a "resume" of this one."""
+        self.speaking = False
+        self._above_ms = 0.0
+        self._below_ms = 0.0
+
     def process(self, chunk: np.ndarray) -> list[VadEvent]:
         events: list[VadEvent] = []
         buf = np.concatenate([self._pending, chunk.astype(np.float32, copy=False)])
