@@ -75,9 +75,9 @@ class TtsSettings:
     # espeak-ng speaks a sentence in ~20 ms: storing its audio (~45 MB a language) saves nothing
     reply_cache_espeak: bool = False
     # Remote speech synthesis (voice_agent/remote/): a Wyoming server, e.g. "tcp://gpu:10200"
-    # (wyoming-piper). It speaks the languages it has a voice for (its `describe` answer, or
-    # `remote_voices`); the others, and any request that fails or times out, are spoken by
-    # the local voice. Empty: local only. With a URL the reply-audio cache is not used.
+    # (wyoming-piper). It speaks the languages `remote_voices` names its voice for; the others,
+    # and any request that fails or times out, are spoken by the local voice. Empty: local
+    # only. With a URL the reply-audio cache is not used.
     url: str = ""
     timeout_s: float = 10.0  # for each reply (audio chunk) once connected
     connect_timeout_s: float = 2.0

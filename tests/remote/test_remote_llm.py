@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.remote.servers import BadServer, free_port, process_server
+from tests.remote.servers import BadServer, free_port
 from voice_agent.answer.answerer import Answerer, Messages
 from voice_agent.answer.decision import Decision
 from voice_agent.answer.grounding import check
@@ -35,16 +35,6 @@ MESSAGES = [
     {"role": "system", "content": "Answer in one short English sentence."},
     {"role": "user", "content": "What is the capital of Portugal?"},
 ]
-
-
-@pytest.fixture(scope="module")
-def llama_url(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    gguf = base_settings.model_path(base_settings.llm.model_file)
-    args = ["llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
-            "--n_ctx", "2048", "--n_threads", "2"]  # fmt: skip
-    with process_server(args, port, tmp_path_factory.mktemp("llama") / "server.log"):
-        yield f"http://127.0.0.1:{port}/v1"
 
 
 @pytest.fixture(scope="module")

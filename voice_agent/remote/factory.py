@@ -33,12 +33,13 @@ def reply_generator(settings: Settings, local: Callable[[], LocalGenerator]) -> 
     return RemoteGenerator(OpenAiChat(settings.llm), local, Streak("LLM", settings.llm.url))
 
 
-def voices(settings: Settings) -> Voices:
+def voices(settings: Settings, local: Callable[[Settings], Voices] = VoiceRegistry) -> Voices:
+    """With a URL, the local voices are built without the reply-audio cache."""
     s = settings.tts
     if not s.url:
-        return VoiceRegistry(settings)
-    local = replace(settings, tts=replace(s, reply_cache=False))
+        return local(settings)
+    uncached = replace(settings, tts=replace(s, reply_cache=False))
     client = WyomingClient(s.url, s.timeout_s, s.connect_timeout_s)
     return RemoteVoices(
-        client, lambda: VoiceRegistry(local), Streak("speech synthesis", s.url), s.remote_voices
+        client, lambda: local(uncached), Streak("speech synthesis", s.url), s.remote_voices
     )

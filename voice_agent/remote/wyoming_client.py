@@ -1,32 +1,75 @@
 """One Wyoming exchange per request: connect, send the events, read the answer, disconnect.
 
-The framing (a JSON line per event, an optional data block and binary payload) is the
-`wyoming` package's; this adds what a service needs around it: a connect timeout, a timeout
-for every event read, the server's `error` event, and one error type (`RemoteFailure`) for
-a server that is down, hangs, closes early or does not speak the protocol.
+The framing is a JSON line per event (`type`, `data`, `data_length`, `payload_length`), then
+the optional data block and binary payload. Events are the `wyoming` package's dataclasses,
+written by its writer; they are read here, because its reader reports bytes that are not the
+protocol as a closed connection. Around that: a connect timeout, a timeout for every event
+sent or read, the server's `error` event, and one error type (`RemoteFailure`) for a server
+that is down, hangs, closes early or does not speak the protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import numpy as np
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
-from wyoming.client import AsyncClient
 from wyoming.error import Error
-from wyoming.event import Event
+from wyoming.event import Event, async_write_event
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeVoice
 
-from voice_agent.language.languages import CODES, base_code
 from voice_agent.remote.fallback import RemoteFailure
 
 CHUNK_SAMPLES = 16_000  # audio sent to a speech-to-text server in 1 s chunks
+LINE_LIMIT = 1 << 20  # the longest header line read (an event's JSON, not its payload)
 _UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError)
+
+
+class _Peer:
+    """One connection: events out (the package's writer), events in (read here, because the
+    package's reader turns unreadable bytes into "connection closed" silently)."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout_s: float
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._timeout = timeout_s
+
+    async def send(self, events: Sequence[Event]) -> None:
+        for e in events:
+            async with asyncio.timeout(self._timeout):
+                await async_write_event(e, self._writer)
+
+    async def next(self) -> Event:
+        """The next event within the timeout; the server's `error` event is a failure."""
+        async with asyncio.timeout(self._timeout):
+            event = await self._read()
+        if Error.is_type(event.type):
+            raise RemoteFailure(f"the server said: {Error.from_event(event).text}")
+        return event
+
+    async def _read(self) -> Event:
+        line = await self._reader.readline()
+        if not line:
+            raise RemoteFailure("the server closed the connection")
+        header = json.loads(line)
+        data = header.get("data") or {}
+        if (n := header.get("data_length")) and n > 0:
+            data.update(json.loads(await self._reader.readexactly(n)))
+        payload = None
+        if (n := header.get("payload_length")) and n > 0:
+            payload = await self._reader.readexactly(n)
+        if not isinstance(header["type"], str) or not isinstance(data, dict):
+            raise ValueError("an event needs a type and a data object")
+        return Event(type=header["type"], data=data, payload=payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,50 +84,40 @@ class WyomingClient:
         self._timeout = timeout_s
         self._connect_timeout = connect_timeout_s
 
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        where = urlparse(self.uri)
+        if where.scheme == "tcp" and where.hostname and where.port:
+            return await asyncio.open_connection(where.hostname, where.port, limit=LINE_LIMIT)
+        if where.scheme == "unix" and where.path:
+            return await asyncio.open_unix_connection(where.path, limit=LINE_LIMIT)
+        raise RemoteFailure(f"not a Wyoming URI (tcp://HOST:PORT or unix://PATH): {self.uri}")
+
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[AsyncClient]:
+    async def _connection(self) -> AsyncIterator[_Peer]:
         try:
-            client = AsyncClient.from_uri(
-                self.uri, connect_timeout=self._connect_timeout, read_timeout=self._timeout
-            )
-        except ValueError as exc:
-            raise RemoteFailure(f"not a Wyoming URI: {self.uri} ({exc})") from exc
-        try:
-            await client.connect()
+            async with asyncio.timeout(self._connect_timeout):
+                reader, writer = await self._open()
         except (TimeoutError, OSError) as exc:
             raise RemoteFailure(f"cannot connect ({exc.__class__.__name__}: {exc})") from exc
         try:
-            yield client
+            yield _Peer(reader, writer, self._timeout)
         except TimeoutError as exc:
             raise RemoteFailure(f"no answer within {self._timeout:g} s") from exc
         except _UNREADABLE as exc:
             raise RemoteFailure(f"not a Wyoming answer ({exc.__class__.__name__})") from exc
         finally:
+            writer.close()
             try:
                 async with asyncio.timeout(self._connect_timeout):
-                    await client.disconnect()
+                    await writer.wait_closed()
             except (TimeoutError, OSError):
                 pass
 
-    async def _send(self, client: AsyncClient, events: Sequence[Event]) -> None:
-        for e in events:
-            async with asyncio.timeout(self._timeout):
-                await client.write_event(e)
-
-    async def _next(self, client: AsyncClient) -> Event:
-        """The next event (the client's read timeout applies); an `error` event fails."""
-        event = await client.read_event()
-        if event is None:
-            raise RemoteFailure("the server closed the connection")
-        if Error.is_type(event.type):
-            raise RemoteFailure(f"the server said: {Error.from_event(event).text}")
-        return event
-
     async def describe(self) -> Info:
-        async with self._connection() as client:
-            await self._send(client, [Describe().event()])
+        async with self._connection() as peer:
+            await peer.send([Describe().event()])
             while True:
-                event = await self._next(client)
+                event = await peer.next()
                 if Info.is_type(event.type):
                     return Info.from_event(event)
 
@@ -98,10 +131,10 @@ class WyomingClient:
             AudioChunk(audio=pcm[i : i + step], **fmt).event() for i in range(0, len(pcm), step)
         ]
         events.append(AudioStop().event())
-        async with self._connection() as client:
-            await self._send(client, events)
+        async with self._connection() as peer:
+            await peer.send(events)
             while True:
-                event = await self._next(client)
+                event = await peer.next()
                 if Transcript.is_type(event.type):
                     return Transcript.from_event(event)
 
@@ -111,10 +144,10 @@ class WyomingClient:
         to_mono = AudioChunkConverter(width=2, channels=1)
         parts: list[bytes] = []
         rate = 0
-        async with self._connection() as client:
-            await self._send(client, [request.event()])
+        async with self._connection() as peer:
+            await peer.send([request.event()])
             while True:
-                event = await self._next(client)
+                event = await peer.next()
                 if AudioStart.is_type(event.type):
                     rate = AudioStart.from_event(event).rate
                 elif AudioChunk.is_type(event.type):
@@ -126,17 +159,3 @@ class WyomingClient:
         if rate <= 0 or not parts:
             raise RemoteFailure("the server sent no audio")
         return RemoteAudio(np.frombuffer(b"".join(parts), dtype="<i2").astype(np.int16), rate)
-
-
-def voices_by_language(info: Info) -> dict[str, str]:
-    """Our language code -> the first installed voice the server lists for it."""
-    out: dict[str, str] = {}
-    for program in info.tts:
-        for voice in program.voices:
-            if not voice.installed:
-                continue
-            for language in voice.languages:
-                code = base_code(language)
-                if code in CODES:
-                    out.setdefault(code, voice.name)
-    return out

@@ -1,10 +1,11 @@
 """Speech synthesis on a Wyoming server (wyoming-piper), the local voices behind it.
 
-The server speaks the languages it has a voice for: `[tts] remote_voices`, else the installed
-voices its `describe` answer lists (asked when a language's voice is first wanted, and again
-after a failure). Other languages, and any sentence the server fails on, are spoken by the
-local voice of that language (`VoiceRegistry`, built on first need). Each sentence is one
-`synthesize` exchange; its audio is read chunk by chunk as the server streams it.
+The server speaks the languages `[tts] remote_voices` names a voice for (wyoming-piper's
+`describe` answer lists its whole download catalogue as installed, so it cannot say which
+voices are really on the box). Other languages, and any sentence the server fails on, are
+spoken by the local voice of that language (`VoiceRegistry`, built on first need). Each
+sentence is one `synthesize` exchange; its audio is read chunk by chunk as the server
+streams it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from voice_agent.language.languages import CODES
-from voice_agent.remote.fallback import Lazy, RemoteFailure, Streak
-from voice_agent.remote.wyoming_client import WyomingClient, voices_by_language
+from voice_agent.remote.fallback import Lazy, RemoteFailure, Streak, log
+from voice_agent.remote.wyoming_client import WyomingClient
 from voice_agent.speech_out.engines import SpeechAudio, Synthesizer
 from voice_agent.speech_out.normalize import speakable
 from voice_agent.speech_out.voices import Voices
@@ -53,35 +54,26 @@ class RemoteVoices:
         client: WyomingClient,
         local: Callable[[], Voices],
         streak: Streak,
-        configured: dict[str, str],
+        voices: dict[str, str],
     ) -> None:
+        """`voices`: language -> the server's voice for it (`[tts] remote_voices`)."""
         self._client = client
         self._local = Lazy(local)
         self.streak = streak
-        self._configured = dict(configured)
-        self._listed: dict[str, str] | None = None  # from the server's describe answer
-
-    def _voice(self, lang: str) -> str | None:
-        return self._configured.get(lang) or (self._listed or {}).get(lang)
-
-    async def _ask_voices(self) -> None:
-        if self._listed is None and not self.streak.resting():
-            try:
-                self._listed = voices_by_language(await self._client.describe())
-            except RemoteFailure as exc:
-                self.streak.failed(exc.message)
+        self._voices = dict(voices)
+        if not voices:
+            log.warning(
+                "[tts] url is set but [tts] remote_voices names no voice: every language is "
+                "spoken by the local voices"
+            )
 
     def describe(self, lang: str) -> str:
-        voice = self._voice(lang)
-        if voice is not None:
-            return f"wyoming:{voice}"
-        return "wyoming:?" if self._listed is None else self._local.get().describe(lang)
+        voice = self._voices.get(lang)
+        return f"wyoming:{voice}" if voice else self._local.get().describe(lang)
 
     async def for_language(self, lang: str) -> Synthesizer:
-        if lang not in self._configured:
-            await self._ask_voices()
-        voice = self._voice(lang)
-        if voice is not None:
+        voice = self._voices.get(lang)
+        if voice:
             return RemoteVoice(self._client, voice, lang)
         return await self._local.get().for_language(lang)
 
@@ -93,7 +85,6 @@ class RemoteVoices:
                 audio = await synth.speak(speakable(sentence, lang))
             except RemoteFailure as exc:
                 self.streak.failed(exc.message)
-                self._listed = None  # ask again which voices it has once it is back
             else:
                 self.streak.succeeded()
                 return audio
