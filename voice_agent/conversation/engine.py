@@ -18,6 +18,7 @@ import numpy as np
 
 from voice_agent import events as ev
 from voice_agent.answer.answerer import Answerer, Messages, spoken_mode
+from voice_agent.answer.calibrate import trusted_languages
 from voice_agent.answer.decision import Decision, decide_question
 from voice_agent.answer.llm import LlamaGenerator
 from voice_agent.answer.retrieval import E5Embedder, Progress, Retriever
@@ -169,7 +170,7 @@ class Engine:
             default_screener(),
             embed_worker,
         )
-        trusted = frozenset(settings.llm.trusted_languages)
+        trusted = trusted_languages(settings)  # by hand, else `voice-agent llm calibrate`
         llm_path = settings.model_path(settings.llm.model_file)
 
         def local_llm() -> LlamaGenerator:
