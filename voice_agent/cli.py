@@ -321,6 +321,7 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
         settings.models_path.mkdir(parents=True, exist_ok=True)
         models.install(settings.models_path)
         return 0
+    from voice_agent.answer.calibrate import trusted_languages
     from voice_agent.speech_out.voice_plan import voice_file_note
     from voice_agent.speech_out.voices import VoiceRegistry
 
@@ -328,18 +329,22 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
     voices = VoiceRegistry(replace(settings, tts=replace(settings.tts, reply_cache=False)))
     stt_dir = settings.model_path(settings.stt.model_dir)
     llm = settings.model_path(settings.llm.model_file)
-    trusted = set(settings.llm.trusted_languages)
+    trusted = trusted_languages(settings)  # by hand, else measured (`voice-agent llm calibrate`)
+    rephraser = f"openai:{settings.llm.url}" if settings.llm.url else llm.stem
+    hearing = f"faster-whisper:{stt_dir.name}"
+    if settings.stt.url:
+        hearing = f"wyoming:{settings.stt.url}"
+    remote_voice = settings.tts.remote_voices if settings.tts.url else {}
     print(f"models folder: {settings.models_path}")
     for e in sorted(installed, key=lambda e: (e.kind, e.name)):
         present = (settings.models_path / e.file).exists()
         print(f"  {e.kind:<11} {e.name:<36} {'ok' if present else 'MISSING'}  ({e.licence})")
     print(f"\n{'lang':<5} {'language':<12} {'speech-to-text':<28} {'voice':<32} answer mode")
     for code in CODES:
-        mode = f"rephrase ({llm.stem})" if code in trusted and llm.exists() else "curated"
-        print(
-            f"{code:<5} {BY_CODE[code].english_name:<12} {'faster-whisper:' + stt_dir.name:<28} "
-            f"{voices.describe(code):<32} {mode}"
-        )
+        can = settings.llm.url or llm.exists()
+        mode = f"rephrase ({rephraser})" if code in trusted and can else "curated"
+        voice = f"wyoming:{remote_voice[code]}" if code in remote_voice else voices.describe(code)
+        print(f"{code:<5} {BY_CODE[code].english_name:<12} {hearing:<28} {voice:<32} {mode}")
         if note := voice_file_note(settings, voices.describe(code)):
             print(f"      {note}: espeak-ng speaks instead; {models.FIX}")
     voices.close()
