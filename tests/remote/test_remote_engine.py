@@ -9,10 +9,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tests.remote.conftest import words
+from tests.remote.conftest import ROOT, words
+from voice_agent.answer.calibrate import pick, run
+from voice_agent.answer.evaluate import read_cases
 from voice_agent.config import Settings
 from voice_agent.conversation.ask import ask
 from voice_agent.conversation.engine import Engine, TurnInput
+from voice_agent.remote.factory import reply_generator
 from voice_agent.remote.openai_llm import RemoteGenerator
 from voice_agent.remote.wyoming_stt import RemoteStt
 from voice_agent.remote.wyoming_tts import RemoteVoices
@@ -54,3 +57,17 @@ async def test_spoken_question_answered_by_the_remote_engines(
     assert isinstance(llm, RemoteGenerator)
     for streak in (stt.streak, voices.streak, llm.streak):
         assert not streak.failing and streak.fallbacks == 0  # no local engine was needed
+
+
+async def test_calibration_runs_the_dev_set_through_the_remote_llm(engine: Engine) -> None:
+    await engine.load_faq()
+    cases = [c for c in pick(read_cases(ROOT / "tests/data/dev_questions.jsonl"), 1)
+             if c.lang in ("en", "pt")]  # fmt: skip
+    llm = reply_generator(engine.settings, lambda: pytest.fail("the local LLM was needed"))
+    figures = await run(engine, llm, cases)
+    assert set(figures) == {"en", "pt"}
+    for f in figures.values():
+        assert f.questions == 1 and f.answered <= 1 and len(f.ms) == f.answered
+        assert f.grounded + f.fell_back <= f.answered  # an answer is one or the other or mixed
+        assert f.right_entry <= f.decided_right
+    assert isinstance(llm, RemoteGenerator) and llm.streak.fallbacks == 0
