@@ -70,6 +70,19 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--out", type=Path, help="markdown report (default: var/eval-report.md)")
     e.add_argument("--sweep", action="store_true", help="also show accuracy per threshold")
 
+    lm = sub.add_parser("llm", help="the answer LLM: in which languages it may rephrase")
+    lact = lm.add_subparsers(dest="action", required=True)
+    lc = lact.add_parser(
+        "calibrate", help="measure grounding per language on the dev set; write the trusted ones"
+    )
+    lc.add_argument("--dev", type=Path, default=Path("tests/data/dev_questions.jsonl"))
+    lc.add_argument("--per-language", type=int, help="at most this many questions a language")
+    lc.add_argument("--min-grounded", type=float, default=0.9)
+    lc.add_argument("--max-fallback", type=float, default=0.1)
+    lc.add_argument("--min-kept", type=float, default=0.9, help="right entries kept (ratio)")
+    lc.add_argument("--min-answers", type=int, default=5)
+    lc.add_argument("--out", type=Path, help="default: var/llm-calibration.json (read at start)")
+
     f = sub.add_parser("faq", help="FAQ content")
     f.add_argument("action", choices=["load", "validate", "report"])
 
@@ -315,6 +328,7 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
         settings.models_path.mkdir(parents=True, exist_ok=True)
         models.install(settings.models_path)
         return 0
+    from voice_agent.answer.calibrate import trusted_languages
     from voice_agent.speech_out.voice_plan import voice_file_note
     from voice_agent.speech_out.voices import VoiceRegistry
 
@@ -322,18 +336,22 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
     voices = VoiceRegistry(replace(settings, tts=replace(settings.tts, reply_cache=False)))
     stt_dir = settings.model_path(settings.stt.model_dir)
     llm = settings.model_path(settings.llm.model_file)
-    trusted = set(settings.llm.trusted_languages)
+    trusted = trusted_languages(settings)  # by hand, else measured (`voice-agent llm calibrate`)
+    rephraser = f"openai:{settings.llm.url}" if settings.llm.url else llm.stem
+    hearing = f"faster-whisper:{stt_dir.name}"
+    if settings.stt.url:
+        hearing = f"wyoming:{settings.stt.url}"
+    remote_voice = settings.tts.remote_voices if settings.tts.url else {}
     print(f"models folder: {settings.models_path}")
     for e in sorted(installed, key=lambda e: (e.kind, e.name)):
         present = (settings.models_path / e.file).exists()
         print(f"  {e.kind:<11} {e.name:<36} {'ok' if present else 'MISSING'}  ({e.licence})")
     print(f"\n{'lang':<5} {'language':<12} {'speech-to-text':<28} {'voice':<32} answer mode")
     for code in CODES:
-        mode = f"rephrase ({llm.stem})" if code in trusted and llm.exists() else "curated"
-        print(
-            f"{code:<5} {BY_CODE[code].english_name:<12} {'faster-whisper:' + stt_dir.name:<28} "
-            f"{voices.describe(code):<32} {mode}"
-        )
+        can = settings.llm.url or llm.exists()
+        mode = f"rephrase ({rephraser})" if code in trusted and can else "curated"
+        voice = f"wyoming:{remote_voice[code]}" if code in remote_voice else voices.describe(code)
+        print(f"{code:<5} {BY_CODE[code].english_name:<12} {hearing:<28} {voice:<32} {mode}")
         if note := voice_file_note(settings, voices.describe(code)):
             print(f"      {note}: espeak-ng speaks instead; {models.FIX}")
     voices.close()
@@ -515,6 +533,49 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     return _run(run)
 
 
+def cmd_llm(settings: Settings, args: argparse.Namespace) -> int:
+    from voice_agent.answer import calibrate, evaluate
+    from voice_agent.answer.llm import LlamaGenerator
+    from voice_agent.remote.factory import reply_generator
+
+    dev = args.dev if args.dev.is_absolute() else settings.path(args.dev)
+    if "heldout" in dev.name:
+        raise BadInput(f"{dev.name}: held-out sets are never tuned on; calibrate on a dev set")
+    cases = calibrate.pick(evaluate.read_cases(dev), args.per_language)
+    criteria = calibrate.Criteria(
+        args.min_grounded, args.max_fallback, args.min_kept, args.min_answers
+    )
+    llm_path = settings.model_path(settings.llm.model_file)
+
+    def progress(i: int, n: int, case: evaluate.Case) -> None:
+        sys.stderr.write(f"\rrephrasing {i + 1}/{n} ({case.lang})   ")
+        sys.stderr.flush()
+
+    async def run() -> int:
+        from voice_agent.conversation.engine import Engine
+
+        engine = Engine.create(settings)
+        llm = reply_generator(
+            settings, lambda: LlamaGenerator(llm_path, settings.llm, settings.models_path)
+        )
+        try:
+            await engine.load_faq(_embedding_progress)
+            figures = await calibrate.run(engine, llm, cases, progress)
+        finally:
+            llm.close()
+            engine.close()
+        sys.stderr.write("\n")
+        data = calibrate.report(figures, criteria, settings, llm.name, str(args.dev))
+        out = args.out or calibrate.calibration_path(settings)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(calibrate.markdown(data))
+        print(f"written to {out}")
+        return 0
+
+    return _run(run)
+
+
 def cmd_privacy(settings: Settings, args: argparse.Namespace) -> int:
     from voice_agent.console.privacy import export_session, purge_all
 
@@ -538,6 +599,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "models": cmd_models,
     "faq": cmd_faq,
     "eval": cmd_eval,
+    "llm": cmd_llm,
     "users": cmd_users,
     "privacy": cmd_privacy,
 }

@@ -26,6 +26,12 @@ class SttSettings:
     adaptive_window: bool = True  # encode only the question (+ padding), not a 30 s window
     window_padding_frames: int = 200  # 2 s of silence after the speech
     min_window_frames: int = 300
+    # Remote speech-to-text (voice_agent/remote/): a Wyoming server, e.g. "tcp://gpu:10300"
+    # (wyoming-faster-whisper). Empty: local only. On an error or timeout the local model
+    # answers that request.
+    url: str = ""
+    timeout_s: float = 15.0  # for the transcript (and each other reply) once connected
+    connect_timeout_s: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,14 @@ class LlmSettings:
     n_ctx: int = 2048
     n_threads: int = 2
     max_tokens: int = 160
+    # Remote LLM (voice_agent/remote/): an OpenAI-compatible endpoint, e.g.
+    # "http://gpu:8080/v1" (llama.cpp's server, vLLM). Empty: the local GGUF only. On an error
+    # or timeout the local model answers that request.
+    url: str = ""
+    timeout_s: float = 10.0  # for the response headers, then for each streamed chunk
+    connect_timeout_s: float = 2.0
+    remote_model: str = ""  # the served model's name; empty: the first of GET {url}/models
+    api_key: str = ""  # sent as a bearer token when set (vLLM --api-key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,14 @@ class TtsSettings:
     reply_cache_background: bool = True
     # espeak-ng speaks a sentence in ~20 ms: storing its audio (~45 MB a language) saves nothing
     reply_cache_espeak: bool = False
+    # Remote speech synthesis (voice_agent/remote/): a Wyoming server, e.g. "tcp://gpu:10200"
+    # (wyoming-piper). It speaks the languages `remote_voices` names its voice for; the others,
+    # and any request that fails or times out, are spoken by the local voice. Empty: local
+    # only. With a URL the reply-audio cache is not used.
+    url: str = ""
+    timeout_s: float = 10.0  # for each reply (audio chunk) once connected
+    connect_timeout_s: float = 2.0
+    remote_voices: dict[str, str] = field(default_factory=dict)  # e.g. {pt = "pt_PT-tugão-medium"}
 
 
 @dataclass(frozen=True, slots=True)

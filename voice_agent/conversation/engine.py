@@ -18,6 +18,7 @@ import numpy as np
 
 from voice_agent import events as ev
 from voice_agent.answer.answerer import Answerer, Messages, spoken_mode
+from voice_agent.answer.calibrate import trusted_languages
 from voice_agent.answer.decision import Decision, decide_question
 from voice_agent.answer.llm import LlamaGenerator
 from voice_agent.answer.retrieval import E5Embedder, Progress, Retriever
@@ -31,12 +32,13 @@ from voice_agent.errors import BadInput, ServiceError
 from voice_agent.language.languages import CODES, normalize_code
 from voice_agent.language.lid import LanguageGuess, LanguageIdentifier, TextLanguageDetector
 from voice_agent.models import check_file
+from voice_agent.remote import factory as remote
 from voice_agent.speech_in.audio import STT_RATE, DecodedAudio
 from voice_agent.speech_in.stt import SpeechToText, WhisperStt
 from voice_agent.speech_in.vad import SileroModel, speech_span
 from voice_agent.speech_out.engines import Synthesizer
 from voice_agent.speech_out.normalize import first_clause_split, join_sentences, split_sentences
-from voice_agent.speech_out.voices import VoiceRegistry, Voices
+from voice_agent.speech_out.voices import Voices
 from voice_agent.workers import ModelWorker
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -156,7 +158,8 @@ class Engine:
     def create(cls, settings: Settings, clock: Callable[[], float] = time.perf_counter) -> Engine:
         """The real engines, loaded lazily from `models/` (see `voice-agent models list`)."""
         models = settings.models_path
-        stt = WhisperStt(settings.model_path(settings.stt.model_dir), settings.stt, models)
+        stt_dir = settings.model_path(settings.stt.model_dir)
+        stt = remote.speech_to_text(settings, lambda: WhisperStt(stt_dir, settings.stt, models))
         lid = LanguageIdentifier(TextLanguageDetector())
         store = FaqStore(settings.db_path)
         embed_worker = ModelWorker("embeddings")
@@ -167,11 +170,15 @@ class Engine:
             default_screener(),
             embed_worker,
         )
-        trusted = frozenset(settings.llm.trusted_languages)
+        trusted = trusted_languages(settings)  # by hand, else `voice-agent llm calibrate`
         llm_path = settings.model_path(settings.llm.model_file)
-        llm = LlamaGenerator(llm_path, settings.llm, models) if trusted else None
+
+        def local_llm() -> LlamaGenerator:
+            return LlamaGenerator(llm_path, settings.llm, models)
+
+        llm = remote.reply_generator(settings, local_llm) if trusted else None
         answerer = Answerer(Messages(DATA / "messages.yaml"), lid, llm, trusted)
-        voices = VoiceRegistry(settings)
+        voices = remote.voices(settings)  # local (VoiceRegistry) unless [tts] url is set
         vad_path = models / "vad" / "silero_vad_v6.onnx"
         vad_cache: list[SileroModel] = []
 
