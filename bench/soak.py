@@ -671,6 +671,7 @@ async def idle_and_memory(
     a = await probe.sample(time.monotonic())
     await asyncio.sleep(20.0)
     b = await probe.sample(time.monotonic())
+    names = await StackSampler(pid).thread_names()
     for c in citizens:
         await c.close()
     after = await settle(probe)
@@ -682,6 +683,10 @@ async def idle_and_memory(
     print(
         f"{sessions} connected idle sessions: CPU {(b.cpu_s - a.cpu_s) / (b.t - a.t) * 100:.1f}%"
         f" of one core"
+    )
+    print(
+        f"server threads with {sessions} sessions: "
+        + ", ".join(f"{n} {k}" for n, k in names.most_common())
     )
     print("| | 0 sessions | " + f"{sessions} sessions | per session | after they left |")
     print("|---|---|---|---|---|")
@@ -700,6 +705,9 @@ async def main(a: argparse.Namespace) -> None:
     restrict_ice_addresses(("127.0.0.1",))
     folder = Path(a.folder)
     material = clips(ROOT / "var" / "soak-clips")
+    if a.langs:
+        keep = set(a.langs.split(","))
+        material = [m for m, (lang, _) in zip(material, QUESTIONS, strict=True) if lang in keep]
     max_active = 16 if a.knee or a.idle else a.max_active
     with running_server(folder / "server", settings_for(max_active, not a.no_reply_cache)) as (
         url,
@@ -749,6 +757,9 @@ if __name__ == "__main__":
     p.add_argument("--turns", type=int, default=4, help="--knee: turns per talker")
     p.add_argument(
         "--spy-every", type=float, default=2.0, help="--knee: py-spy dump every S s (0: off)"
+    )
+    p.add_argument(
+        "--langs", default="", help="only these question languages, e.g. en,de,uk (fast voices)"
     )
     p.add_argument("--idle", action="store_true", help="idle CPU and memory per session")
     p.add_argument("--idle-seconds", type=float, default=60.0)

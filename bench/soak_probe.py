@@ -110,9 +110,10 @@ def stage_means(before: dict[str, float], after: dict[str, float]) -> dict[str, 
     """Mean server-side latency (ms) per stage over the turns finished between two scrapes."""
     out: dict[str, float] = {}
     for stage in STAGES:
-        key = f'voice_agent_stage_latency_seconds_{{}}{{stage="{stage}"}}'
-        n = after.get(key.format("count"), 0) - before.get(key.format("count"), 0)
-        s = after.get(key.format("sum"), 0) - before.get(key.format("sum"), 0)
+        count = f'voice_agent_stage_latency_seconds_count{{stage="{stage}"}}'
+        total = f'voice_agent_stage_latency_seconds_sum{{stage="{stage}"}}'
+        n = after.get(count, 0) - before.get(count, 0)
+        s = after.get(total, 0) - before.get(total, 0)
         out[stage] = s / n * 1000 if n else float("nan")
     return out
 
@@ -141,9 +142,10 @@ def growth_per_10min(samples: list[Sample], what: str) -> float:
 
 @dataclass
 class StackSampler:
-    """py-spy dumps of the server every `every` s: the share of dumps in which each named
-    thread was busy (an executor thread inside a work item; the event loop outside select),
-    and what it was doing then (the innermost voice_agent frame)."""
+    """py-spy dumps of the server every `every` s: the share of dumps in which each worker
+    thread (model workers, executors) was inside a work item, i.e. busy, and what it was doing
+    then (the innermost voice_agent frame). A worker busy in nearly every dump is the queue
+    the other sessions wait in (one thread per model: its executor is the lock)."""
 
     pid: int
     every: float = 2.0
@@ -162,19 +164,31 @@ class StackSampler:
         if exe is None:
             return
         while not stop.is_set():
-            proc = await asyncio.create_subprocess_exec(
-                exe,
-                "dump",
-                "--nonblocking",
-                "--pid",
-                str(self.pid),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-            out, _ = await proc.communicate()
-            self.read(out.decode("utf-8", "replace"))
+            await self.dump_once(exe)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.every)
+
+    async def dump_once(self, exe: str) -> None:
+        proc = await asyncio.create_subprocess_exec(
+            exe,
+            "dump",
+            "--nonblocking",
+            "--pid",
+            str(self.pid),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await proc.communicate()
+        self.read(out.decode("utf-8", "replace"))
+
+    async def thread_names(self) -> Counter[str]:
+        """Threads of the server by name now; those Python does not know count as native."""
+        exe = self.available()
+        if exe is not None:
+            self.names.clear()
+            await self.dump_once(exe)
+        tids = [int(t) for t in os.listdir(f"/proc/{self.pid}/task")]
+        return Counter(self.names.get(t, "native") for t in tids)
 
     def read(self, dump: str) -> None:
         threads = re.split(r"^Thread ", dump, flags=re.M)[1:]
@@ -189,11 +203,9 @@ class StackSampler:
             name = re.sub(r"_\d+$", "", m.group(3) or "?")
             self.names[int(m.group(1), 16 if head.startswith("0x") else 10)] = name
             frames = [f.strip() for f in frames if f.strip()]
-            if name == "MainThread":
-                busy = m.group(2) == "active" and not (frames and frames[0].startswith("select"))
-            else:
-                busy = any(f.startswith("_WorkItem.run") for f in frames)
-            if busy:
+            # the event loop (uvloop: its idle wait is native code, and a non-blocking dump's
+            # active/idle flag is unreliable) is measured by its CPU time instead
+            if any(f.startswith("_WorkItem.run") for f in frames):
                 self.busy[name] += 1
                 ours = next(
                     (f for f in frames if "voice_agent/" in f), frames[0] if frames else "?"
