@@ -79,11 +79,12 @@ def clips(folder: Path) -> Material:
     return [(lang, spoken(text, lang, folder)) for lang, text in QUESTIONS]
 
 
-def settings_for(max_active: int, reply_cache: bool = True) -> str:
+def settings_for(max_active: int, reply_cache: bool = True, session_idle: float = 0) -> str:
     """The bench server's settings (appended to its [server] table)."""
     return (
         f"offers_per_second = 50.0\noffer_burst = 200\nmax_active_sessions = {max_active}\n"
-        f'[console]\nmetrics_token = "{METRICS_TOKEN}"\n'
+        + (f"session_idle_seconds = {session_idle}\n" if session_idle else "")
+        + f'[console]\nmetrics_token = "{METRICS_TOKEN}"\n'
         + ("" if reply_cache else "[tts]\nreply_cache = false\n")
     )
 
@@ -709,7 +710,8 @@ async def main(a: argparse.Namespace) -> None:
         keep = set(a.langs.split(","))
         material = [m for m, (lang, _) in zip(material, QUESTIONS, strict=True) if lang in keep]
     max_active = 16 if a.knee or a.idle else a.max_active
-    with running_server(folder / "server", settings_for(max_active, not a.no_reply_cache)) as (
+    config = settings_for(max_active, not a.no_reply_cache, a.session_idle)
+    with running_server(folder / "server", config) as (
         url,
         proc,
     ):
@@ -762,6 +764,9 @@ if __name__ == "__main__":
         "--langs", default="", help="only these question languages, e.g. en,de,uk (fast voices)"
     )
     p.add_argument("--idle", action="store_true", help="idle CPU and memory per session")
+    p.add_argument(
+        "--session-idle", type=float, default=0, help="server session_idle_seconds (0: default)"
+    )
     p.add_argument("--idle-seconds", type=float, default=60.0)
     p.add_argument("--no-reply-cache", action="store_true", help="[tts] reply_cache = false")
     p.add_argument("--folder", default=tempfile.mkdtemp(prefix="soak-"))
