@@ -73,10 +73,25 @@ Material = list[tuple[str, np.ndarray]]
 
 
 def clips(folder: Path) -> Material:
+    """The questions as 16 kHz audio, kept in `folder` under names stable across runs
+    (`spoken` names its files by Python's per-process string hash)."""
+    import hashlib
+    import shutil
+    import tempfile
+
     from tests.rtc.conftest import spoken
+    from voice_agent.speech_in.audio import decode_audio
 
     folder.mkdir(parents=True, exist_ok=True)
-    return [(lang, spoken(text, lang, folder)) for lang, text in QUESTIONS]
+    out: Material = []
+    for lang, text in QUESTIONS:
+        wav = folder / f"{lang}-{hashlib.sha1(text.encode()).hexdigest()[:12]}.wav"
+        if not wav.exists():
+            with tempfile.TemporaryDirectory() as tmp:
+                spoken(text, lang, Path(tmp))
+                shutil.move(next(Path(tmp).glob("*.wav")), wav)
+        out.append((lang, decode_audio(wav, max_seconds=60).samples))
+    return out
 
 
 def settings_for(max_active: int, reply_cache: bool = True, session_idle: float = 0) -> str:
