@@ -171,11 +171,12 @@ class Citizen:
         loud = [at for at, rms in self.audio if rms > threshold]
         return loud[-1] if loud else None
 
-    async def wait_for(self, predicate: Any, within: float = 30) -> dict[str, Any]:
-        """The first message (so far or to come) for which `predicate` is true."""
+    async def wait_for(self, predicate: Any, within: float = 30, since: int = 0) -> dict[str, Any]:
+        """The first message (so far or to come; from number `since` on) for which `predicate`
+        is true."""
 
         def found() -> dict[str, Any] | None:
-            return next((m for _t, m in self.messages if predicate(m)), None)
+            return next((m for _t, m in self.messages[since:] if predicate(m)), None)
 
         try:
             async with asyncio.timeout(within), self._changed:
