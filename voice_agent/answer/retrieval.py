@@ -30,7 +30,7 @@ TOP_QUESTIONS = 5
 TOP_MATCHED = 2  # `Hit.question_top`, compared with the nearest uncovered questions (decision.py)
 ANSWER_WEIGHT = 0.5
 BACKGROUND_WEIGHT = 1.5
-LEXICAL_BONUS = (0.01, 0.005)  # for FTS rank 1, 2
+LEXICAL_BONUS = (0.02, 0.01)  # for FTS rank 1, 2
 
 
 class Embedder(Protocol):

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,7 +167,11 @@ def load_entries(faq_dir: Path) -> list[FaqEntry]:
     return entries
 
 
-SCHEMA = """
+# Combining marks (M*) are word characters: without them the vowel signs and viramas of
+# Devanagari, Gurmukhi, Bengali and Gujarati split every word into single consonants.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS entries (
     id TEXT PRIMARY KEY, topic TEXT NOT NULL, owner TEXT, last_reviewed TEXT,
     sources TEXT NOT NULL, body TEXT NOT NULL
@@ -176,7 +181,7 @@ CREATE TABLE IF NOT EXISTS texts (
     kind TEXT NOT NULL, text TEXT NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS texts_fts USING fts5(
-    text, content='texts', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    text, content='texts', content_rowid='id', tokenize="{FTS_TOKENIZE}"
 );
 CREATE TABLE IF NOT EXISTS embeddings (
     key TEXT PRIMARY KEY, dim INTEGER NOT NULL, vector BLOB NOT NULL
@@ -190,7 +195,14 @@ class FaqStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db = open_sqlite(path)
+        old = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'texts_fts'").fetchone()
+        stale = old is not None and FTS_TOKENIZE not in old[0]  # an older version's tokenizer
+        if stale:
+            self.db.execute("DROP TABLE texts_fts")
         self.db.executescript(SCHEMA)
+        if stale:
+            with self.db:
+                self.db.execute("INSERT INTO texts_fts(texts_fts) VALUES('rebuild')")
 
     def replace_all(self, entries: Iterable[FaqEntry]) -> None:
         with self.db:
@@ -285,10 +297,11 @@ def embedding_key(model: str, text: str) -> str:
 
 
 def _fts_tokens(text: str) -> list[str]:
+    """Words as FTS_TOKENIZE cuts them: letters, digits and combining marks (vowel signs)."""
     word: list[str] = []
     out: list[str] = []
-    for ch in text.lower():
-        if ch.isalnum():
+    for ch in unicodedata.normalize("NFC", text.lower()):
+        if ch.isalnum() or unicodedata.category(ch).startswith("M"):
             word.append(ch)
         elif word:
             out.append("".join(word))

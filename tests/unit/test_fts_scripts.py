@@ -1,0 +1,38 @@
+"""FTS words stay whole in scripts with combining marks (vowel signs, viramas)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from voice_agent.content.faq import FTS_TOKENIZE, FaqStore, _fts_tokens
+
+
+def test_query_words_keep_vowel_signs() -> None:
+    assert _fts_tokens("मेरा नंबर कैसे मिलेगा?") == ["मेरा", "नंबर", "कैसे", "मिलेगा"]
+    assert _fts_tokens("ਪੰਜਾਬੀ ਵਿੱਚ NIF") == ["ਪੰਜਾਬੀ", "ਵਿੱਚ", "nif"]
+    assert _fts_tokens("আমার নম্বর") == ["আমার", "নম্বর"]
+    assert _fts_tokens("Número de contribuinte") == ["número", "de", "contribuinte"]
+
+
+def test_old_tokenizer_index_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "faq.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE texts (id INTEGER PRIMARY KEY, entry_id TEXT NOT NULL, lang TEXT NOT NULL,"
+        " kind TEXT NOT NULL, text TEXT NOT NULL);"
+        "CREATE VIRTUAL TABLE texts_fts USING fts5(text, content='texts', content_rowid='id',"
+        " tokenize='unicode61 remove_diacritics 2');"
+        "INSERT INTO texts VALUES (1, 'nif', 'hi', 'question', 'टैक्स नंबर कहाँ से मिलेगा');"
+        "INSERT INTO texts_fts(rowid, text) VALUES (1, 'टैक्स नंबर कहाँ से मिलेगा');"
+    )
+    db.commit()
+    db.close()
+    store = FaqStore(path)
+    try:
+        sql = store.db.execute("SELECT sql FROM sqlite_master WHERE name='texts_fts'").fetchone()
+        assert FTS_TOKENIZE in sql[0]
+        assert [e for e, _ in store.fts_search("मेरा टैक्स नंबर")] == ["nif"]
+        assert store.fts_search("बर") == []  # a fragment of a word no longer matches
+    finally:
+        store.close()
