@@ -28,3 +28,16 @@ class EngineFailure(ServiceError):
     """A model failed while running; the turn degrades, the service goes on."""
 
     code = "engine_failure"
+
+
+class StageTimeout(EngineFailure):
+    """A model ran over its time limit; its worker thread was abandoned (workers.py)."""
+
+    code = "timeout"
+
+    def __init__(self, stage: str, limit: float) -> None:
+        super().__init__(
+            f"{stage} took longer than its {limit:.1f} s limit and was abandoned", retryable=True
+        )
+        self.stage = stage
+        self.limit = limit
