@@ -26,6 +26,11 @@ class SttSettings:
     adaptive_window: bool = True  # encode only the question (+ padding), not a 30 s window
     window_padding_frames: int = 200  # 2 s of silence after the speech
     min_window_frames: int = 300
+    # A transcription running longer than timeout_s + timeout_per_audio_s * (seconds of audio)
+    # is abandoned (workers.py) and the citizen is asked to type. Counted from when the STT
+    # worker starts it, not while it waits its turn; a healthy 2-core box needs < 0.3 s/s.
+    timeout_s: float = 15.0
+    timeout_per_audio_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,10 @@ class LlmSettings:
     n_ctx: int = 2048
     n_threads: int = 2
     max_tokens: int = 160
+    # The rephrasing is abandoned (the curated answer is said instead) if its first token takes
+    # longer than this once the LLM worker starts it, or any later token longer than the next.
+    first_token_timeout_s: float = 20.0
+    token_timeout_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,11 @@ class TtsSettings:
     reply_cache: bool = True
     # espeak-ng speaks a sentence in ~20 ms: storing its audio (~45 MB a language) saves nothing
     reply_cache_espeak: bool = False
+    # A sentence taking longer than timeout_s + timeout_per_char_s * (characters) to
+    # synthesise is abandoned and espeak-ng says it (Kokoro's worst RTF measured under load,
+    # docs/voices.md: 1.65, about 0.11 s per character).
+    timeout_s: float = 10.0
+    timeout_per_char_s: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +117,7 @@ class RetrievalSettings:
     followup_stay: float = 0.02
     followup_switch_uncovered: float = 0.93  # nearer an uncovered topic: a change of subject
     followup_smalltalk: float = 0.93  # in a conversation, small talk needs this similarity
+    timeout_s: float = 10.0  # one search (an e5 query vector + scoring) in its worker
 
 
 @dataclass(frozen=True, slots=True)

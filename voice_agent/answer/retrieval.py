@@ -151,7 +151,9 @@ class Retriever:
 
     async def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """e5 query vectors, computed in the retrieval worker (between searches)."""
-        return await self._worker.run(self._embedder.embed, list(texts))
+        return await self._worker.run_for(
+            self._settings.timeout_s, self._embedder.embed, list(texts)
+        )
 
     async def run_exclusive(self, fn: Callable[[], None]) -> None:
         """Run `fn` in the retrieval worker: no search sees a half-swapped index."""
@@ -203,4 +205,4 @@ class Retriever:
         return RetrievalResult(tuple(hits[: self._settings.top_k]), screening)
 
     async def search_async(self, question: str) -> RetrievalResult:
-        return await self._worker.run(self.search, question)
+        return await self._worker.run_for(self._settings.timeout_s, self.search, question)

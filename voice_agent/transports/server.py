@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,12 +32,14 @@ from voice_agent.conversation.ask import ask
 from voice_agent.conversation.engine import Engine, TurnInput
 from voice_agent.conversation.handoff import HandoffDesk
 from voice_agent.errors import BadInput, ServiceError
+from voice_agent.health import storage_problem
 from voice_agent.language.languages import LANGUAGES, UnsupportedLanguage
 from voice_agent.transports import http_guard
 from voice_agent.transports.rtc.manager import RateLimited, SessionManager, restrict_ice_addresses
 from voice_agent.transports.text import TextSessions
 
 WEB = Path(__file__).resolve().parents[2] / "web_client"
+log = logging.getLogger(__name__)
 SHUTDOWN_S = 1.0  # at most this long closing sessions (the whole exit stays under 2 s)
 
 
@@ -111,8 +115,10 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         s = services(request)
+        health = s.engine.health
         return {
-            "status": "ok",
+            "status": health.status,  # "degraded": something below failed and has not recovered
+            "problems": health.report(),  # per part: code, message, since, count (docs/FAULTS.md)
             "faq_entries": len(s.engine.retriever.entries),
             "sessions": len(s.sessions.sessions),
             "queued": len(s.sessions.queue),
@@ -167,6 +173,17 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
         return JSONResponse(
             {"detail": exc.message, "retry_after": exc.retry_after}, status_code=429
         )
+
+    @app.exception_handler(sqlite3.Error)
+    async def storage_failed(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        """The database is locked, read-only or full: a clear 503, never a traceback."""
+        reason = storage_problem(exc)
+        log.error(
+            "%s %s: the database refused (%s): %s", request.method, request.url.path, reason, exc
+        )
+        request.app.state.services.engine.health.failed("storage", reason, str(exc))
+        detail = f"the database is unavailable ({reason}); nothing was saved, try again later"
+        return JSONResponse({"detail": detail, "code": "storage_unavailable"}, status_code=503)
 
     if web_dir.is_dir():
         app.mount("/static", StaticFiles(directory=web_dir), name="static")
