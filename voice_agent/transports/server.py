@@ -52,6 +52,7 @@ class OfferRequest(BaseModel):
     sdp: str = Field(..., max_length=200_000)
     type: str = Field(..., max_length=16)
     lang: str | None = Field(None, max_length=16)
+    session_id: str | None = Field(None, max_length=64)  # a reconnect: the session it replaces
 
 
 class HandoffRequest(BaseModel):
@@ -115,9 +116,10 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         s = services(request)
-        health = s.engine.health
+        health, tts = s.engine.health, s.engine.voices.status()
         return {
-            "status": health.status,  # "degraded": something below failed and has not recovered
+            # "degraded": a part failed and has not recovered, or a voice fell back to espeak-ng
+            "status": "degraded" if health.problems or tts.get("failed") else "ok",
             "problems": health.report(),  # per part: code, message, since, count (docs/FAULTS.md)
             "faq_entries": len(s.engine.retriever.entries),
             "sessions": len(s.sessions.sessions),
@@ -125,7 +127,7 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
             "peer_connections": len(s.sessions.peer_connections),
             "tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
-            "tts": s.engine.voices.status(),  # voice per language, reply-audio cache progress
+            "tts": tts,  # voice per language, voices that failed, reply-audio cache progress
         }
 
     @app.get("/api/languages")
@@ -151,7 +153,9 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
     async def rtc_offer(req: OfferRequest, request: Request) -> dict[str, Any]:
         client = request.client.host if request.client else "unknown"
         try:
-            return await services(request).sessions.offer(req.sdp, req.type, req.lang, client)
+            return await services(request).sessions.offer(
+                req.sdp, req.type, req.lang, client, resume=req.session_id
+            )
         except RateLimited:
             raise  # answered by the handler below, with retry_after in the body
         except (ServiceError, UnsupportedLanguage) as exc:
