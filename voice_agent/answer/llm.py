@@ -41,6 +41,7 @@ class LlamaGenerator:
                     model_path=str(self._path),
                     n_ctx=self._settings.n_ctx,
                     n_threads=self._settings.n_threads,
+                    use_mmap=False,  # read into memory: a file rewritten in place cannot SIGBUS
                     verbose=False,
                 )
             except (ValueError, RuntimeError, OSError) as exc:

