@@ -99,6 +99,7 @@ class Citizen:
     messages: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     audio: list[tuple[float, float]] = field(default_factory=list)  # (arrival, rms)
     session_id: str | None = None
+    resume: str | None = None  # reconnect: the session this citizen had before
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _channel: Any = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -129,7 +130,12 @@ class Citizen:
         async with httpx.AsyncClient(timeout=within) as http:
             r = await http.post(
                 f"{self.base_url}/api/rtc/offer",
-                json={"sdp": self.pc.localDescription.sdp, "type": "offer", "lang": self.lang},
+                json={
+                    "sdp": self.pc.localDescription.sdp,
+                    "type": "offer",
+                    "lang": self.lang,
+                    **({"session_id": self.resume} if self.resume else {}),
+                },
             )
         r.raise_for_status()
         body = r.json()
