@@ -168,7 +168,11 @@ class ModelWorker:
         except asyncio.CancelledError:
             job.result.cancel()  # not started yet: it never runs (started: it runs to its end)
             raise
+        # the limit holds even if the caller goes away meanwhile (a cancelled turn): a job still
+        # running then is abandoned all the same, so the jobs behind it are not stuck
+        watchdog = asyncio.get_running_loop().call_later(limit, self._abandon, job, limit)
         await asyncio.wait({result}, timeout=limit)
+        watchdog.cancel()
         if result.done():
             return result.result()  # type: ignore[no-any-return]
         self._abandon(job, limit)
@@ -221,9 +225,10 @@ class ModelWorker:
         job = self._submit(produce)
         task = asyncio.wrap_future(job.result)
         task.add_done_callback(_retrieved)
-        abandoned = False
+        abandoned = started = False
         try:
             await asyncio.wrap_future(job.started)
+            started = True
             limit = first_s
             while True:
                 try:
@@ -248,8 +253,14 @@ class ModelWorker:
             # Drain so a producer blocked on a full queue can finish.
             while not queue.empty():
                 queue.get_nowait()
-            if not abandoned and job.started.done():
-                await asyncio.shield(task)
+            if started and not abandoned:
+                limit = item_s if item_s is not None else first_s
+                if limit is None:
+                    await asyncio.shield(task)
+                else:  # a producer stuck in its next item must not hold the worker (or us)
+                    await asyncio.wait({task}, timeout=limit)
+                    if not task.done():
+                        self._abandon(job, limit)
 
     def close(self) -> None:
         """Stop taking work; jobs not started are cancelled (a running one runs to its end)."""

@@ -182,3 +182,44 @@ async def test_a_stream_that_stalls_times_out_on_its_first_item_and_between_item
     finally:
         gate.set()
         worker.close()
+
+
+async def test_a_hung_job_whose_caller_left_is_still_abandoned_on_time() -> None:
+    """A turn cancelled (barge-in, a new question) while its transcription hangs: the limit
+    still frees the worker, so the next session's job does not wait forever behind it."""
+    worker = ModelWorker("stt")
+    m = Model()
+    try:
+        caller = asyncio.ensure_future(worker.run_for(0.3, m.hang))
+        await asyncio.sleep(0.1)
+        caller.cancel()
+        t0 = time.monotonic()
+        assert await worker.run_for(1.0, m.work, 4) == 8  # queued behind the hung one
+        assert 0.1 < time.monotonic() - t0 < 1.5 and worker.timeouts == 1
+    finally:
+        m.release.set()
+        worker.close()
+
+
+async def test_a_stream_left_while_its_producer_hangs_frees_the_worker() -> None:
+    worker = ModelWorker("llm")
+    gate, inside = threading.Event(), threading.Event()
+
+    def stalls_after_one() -> Iterator[str]:
+        yield "one"
+        inside.set()
+        gate.wait(30)
+        yield "late"
+
+    try:
+        tokens = worker.stream(stalls_after_one, first_s=0.3, item_s=0.3)
+        assert await anext(tokens) == "one"
+        assert await asyncio.to_thread(inside.wait, 5)  # the producer is stuck now
+        t0 = time.monotonic()
+        await tokens.aclose()  # the consumer leaves (a barge-in) while the producer is stuck
+        assert time.monotonic() - t0 < 1.0
+        assert await worker.run_for(1.0, Model().work, 1) == 2
+        assert worker.timeouts == 1
+    finally:
+        gate.set()
+        worker.close()
