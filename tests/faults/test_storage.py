@@ -8,6 +8,7 @@ counted and shown in /healthz."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -105,13 +106,19 @@ def read_only(client: TestClient, on: bool) -> None:
         db.conn.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
 
 
-def test_a_read_only_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_read_only_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     with running_app(tmp_path, monkeypatch, plain_engine) as (client, api):
         api.login("ed"), api.login("sue")  # sessions are written at login: before the fault
         read_only(client, True)
         try:
-            refused(edit_entry(api), "read-only")
-            conversation_goes_on(client, api, "read-only")
+            with caplog.at_level(logging.WARNING, logger="voice_agent.console.observer"):
+                refused(edit_entry(api), "read-only")
+                conversation_goes_on(client, api, "read-only")
+            lines = [r.getMessage() for r in caplog.records if "console log" in r.getMessage()]
+            assert len(lines) == 1 and "read-only" in lines[0]  # once per outage, no traceback
+            assert not any(r.exc_info for r in caplog.records)
         finally:
             read_only(client, False)
         assert edit_entry(api).status_code == 200  # writable again: saved

@@ -139,9 +139,11 @@ class ConversationLog:
         while True:
             message = await queue.get()
             try:
+                done = self.db.done
                 await self.handle(message)
-                if self._storage_down:
-                    self._storage_down = False
+                wrote = self.db.done > done  # a message that touched no table proves nothing
+                if wrote and (self._storage_down or "storage" in self._health.problems):
+                    self._storage_down = False  # (a content API write may have failed too)
                     self._health.ok("storage")
                     log.warning("console log: the database takes writes again")
             except sqlite3.Error as exc:
