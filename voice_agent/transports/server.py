@@ -118,8 +118,7 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
         s = services(request)
         health, tts = s.engine.health, s.engine.voices.status()
         return {
-            # "degraded": a part failed and has not recovered, or a voice fell back to espeak-ng
-            "status": "degraded" if health.problems or tts.get("failed") else "ok",
+            "status": health.status,  # "degraded": a part failed and has not recovered
             "problems": health.report(),  # per part: code, message, since, count (docs/FAULTS.md)
             "faq_entries": len(s.engine.retriever.entries),
             "sessions": len(s.sessions.sessions),
