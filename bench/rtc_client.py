@@ -101,6 +101,7 @@ class Citizen:
     keep_pcm: bool = False  # also keep the reply audio itself (`pcm`), to listen to it
     pcm: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (arrival, int16 frame)
     session_id: str | None = None
+    resume: str | None = None  # reconnect: the session this citizen had before
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _channel: Any = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -131,7 +132,12 @@ class Citizen:
         async with httpx.AsyncClient(timeout=within) as http:
             r = await http.post(
                 f"{self.base_url}/api/rtc/offer",
-                json={"sdp": self.pc.localDescription.sdp, "type": "offer", "lang": self.lang},
+                json={
+                    "sdp": self.pc.localDescription.sdp,
+                    "type": "offer",
+                    "lang": self.lang,
+                    **({"session_id": self.resume} if self.resume else {}),
+                },
             )
         r.raise_for_status()
         body = r.json()

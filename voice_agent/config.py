@@ -30,8 +30,13 @@ class SttSettings:
     # (wyoming-faster-whisper). Empty: local only. On an error or timeout the local model
     # answers that request.
     url: str = ""
-    timeout_s: float = 15.0  # for the transcript (and each other reply) once connected
+    remote_timeout_s: float = 15.0  # for the transcript (and each other reply) once connected
     connect_timeout_s: float = 2.0
+    # A transcription running longer than timeout_s + timeout_per_audio_s * (seconds of audio)
+    # is abandoned (workers.py) and the citizen is asked to type. Counted from when the STT
+    # worker starts it, not while it waits its turn; a healthy 2-core box needs < 0.3 s/s.
+    timeout_s: float = 15.0
+    timeout_per_audio_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +52,15 @@ class LlmSettings:
     # "http://gpu:8080/v1" (llama.cpp's server, vLLM). Empty: the local GGUF only. On an error
     # or timeout the local model answers that request.
     url: str = ""
-    timeout_s: float = 10.0  # for the response headers, then for each streamed chunk
+    remote_timeout_s: float = 10.0  # for the response headers, then for each streamed chunk
     connect_timeout_s: float = 2.0
     remote_model: str = ""  # the served model's name; empty: the first of GET {url}/models
     api_key: str = ""  # sent as a bearer token when set (vLLM --api-key)
+    # The rephrasing is abandoned (the curated answer is said instead) if its first token takes
+    # longer than this once the LLM worker starts it, or any later token longer than the next
+    # (measured at nice 19 on the loaded 2-core box: first token 11.5 s, gaps up to ~0.6 s).
+    first_token_timeout_s: float = 30.0
+    token_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +91,14 @@ class TtsSettings:
     # and any request that fails or times out, are spoken by the local voice. Empty: local
     # only. With a URL the reply-audio cache is not used.
     url: str = ""
-    timeout_s: float = 10.0  # for each reply (audio chunk) once connected
+    remote_timeout_s: float = 10.0  # for each reply (audio chunk) once connected
     connect_timeout_s: float = 2.0
     remote_voices: dict[str, str] = field(default_factory=dict)  # e.g. {pt = "pt_PT-tugão-medium"}
+    # A sentence taking longer than timeout_s + timeout_per_char_s * (characters) to
+    # synthesise is abandoned and espeak-ng says it (Kokoro's worst RTF measured under load,
+    # docs/voices.md: 1.65, about 0.11 s per character).
+    timeout_s: float = 10.0
+    timeout_per_char_s: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +146,7 @@ class RetrievalSettings:
     followup_stay: float = 0.02
     followup_switch_uncovered: float = 0.93  # nearer an uncovered topic: a change of subject
     followup_smalltalk: float = 0.93  # in a conversation, small talk needs this similarity
+    timeout_s: float = 10.0  # one search (an e5 query vector + scoring) in its worker
 
 
 @dataclass(frozen=True, slots=True)

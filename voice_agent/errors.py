@@ -28,3 +28,28 @@ class EngineFailure(ServiceError):
     """A model failed while running; the turn degrades, the service goes on."""
 
     code = "engine_failure"
+
+
+class StageTimeout(EngineFailure):
+    """A model ran over its time limit; its worker thread was abandoned (workers.py)."""
+
+    code = "timeout"
+
+    def __init__(self, stage: str, limit: float) -> None:
+        super().__init__(
+            f"{stage} took longer than its {limit:.1f} s limit and was abandoned", retryable=True
+        )
+        self.stage = stage
+        self.limit = limit
+
+
+class StageFailed(ServiceError):
+    """A stage of a turn (stt, retrieval, llm, tts) failed; `code` says which and how
+    (`stt_timeout`, `stt_model_missing`, ...): the console counts and flags by it."""
+
+    def __init__(self, stage: str, cause: Exception) -> None:
+        inner = cause if isinstance(cause, ServiceError) else None
+        message = inner.message if inner else f"{stage} failed: {cause.__class__.__name__}: {cause}"
+        super().__init__(message, retryable=inner.retryable if inner else False)
+        self.stage = stage
+        self.code = f"{stage}_{inner.code if inner else 'engine_failure'}"

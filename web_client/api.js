@@ -67,6 +67,9 @@ export function requestHandoff(sessionId, lang) {
   return postJson("/api/handoff", body);
 }
 
-export function postOffer(sdp, lang, options) {
-  return postJson("/api/rtc/offer", { sdp, type: "offer", lang }, options);
+/** `resume`: the session this browser had (a reconnect): the server carries its conversation on. */
+export function postOffer(sdp, lang, options, resume = null) {
+  const body = { sdp, type: "offer", lang };
+  if (resume) body.session_id = resume;
+  return postJson("/api/rtc/offer", body, options);
 }

@@ -292,7 +292,8 @@ export class App {
     const epoch = this._epoch;
     this._render({ connecting: true });
     const mic = withMic ? await this._openMic() : null;
-    const session = new VoiceSession({ lang: this.lang });
+    // a reconnect names the previous session (the same person: kiosk resets clear sessionId)
+    const session = new VoiceSession({ lang: this.lang, resume: this.sessionId });
     session.addEventListener("message", (e) => {
       if (this.session === session) this.handleMessage(e.detail);
     });

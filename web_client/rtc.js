@@ -68,9 +68,10 @@ function waitForIceGathering(pc, timeoutMs) {
 }
 
 export class VoiceSession extends EventTarget {
-  constructor({ lang }) {
+  constructor({ lang, resume = null }) {
     super();
     this.lang = lang;
+    this.resume = resume; // the previous session's id, when reconnecting
     this.pc = null;
     this.dc = null;
     this.sender = null;
@@ -131,7 +132,7 @@ export class VoiceSession extends EventTarget {
     await waitForIceGathering(pc, ICE_GATHER_TIMEOUT_MS);
     if (this._closed) throw new Error("session closed while connecting");
     const signal = this._abort.signal;
-    const answer = await postOffer(pc.localDescription.sdp, this.lang, { signal });
+    const answer = await postOffer(pc.localDescription.sdp, this.lang, { signal }, this.resume);
     this.sessionId = answer.session_id ?? null;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   }

@@ -31,9 +31,11 @@ def engine(
     s = base_settings
     settings = replace(
         s,
-        stt=replace(s.stt, url=whisper_url, timeout_s=60),
-        llm=replace(s.llm, url=llama_url, timeout_s=60, trusted_languages=("en",)),
-        tts=replace(s.tts, url=piper_url, timeout_s=60, remote_voices={"en": "en_US-joe-medium"}),
+        stt=replace(s.stt, url=whisper_url, remote_timeout_s=60),
+        llm=replace(s.llm, url=llama_url, remote_timeout_s=60, trusted_languages=("en",)),
+        tts=replace(
+            s.tts, url=piper_url, remote_timeout_s=60, remote_voices={"en": "en_US-joe-medium"}
+        ),
     )
     eng = Engine.create(settings)
     yield eng

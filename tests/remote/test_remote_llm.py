@@ -72,7 +72,7 @@ def remote(
     settings: Settings, url: str, local: LocalModel, timeout_s: float = TIMEOUT_S
 ) -> RemoteGenerator:
     """The LLM at `url`; the real server gets a generous timeout (this machine is shared)."""
-    llm = replace(settings.llm, url=url, timeout_s=timeout_s)
+    llm = replace(settings.llm, url=url, remote_timeout_s=timeout_s)
     gen = factory.reply_generator(replace(settings, llm=llm), local)
     assert isinstance(gen, RemoteGenerator)
     return gen

@@ -51,7 +51,7 @@ def local(whisper: WhisperStt) -> LocalStt:
 
 
 def remote(settings: Settings, url: str, local: LocalStt, timeout_s: float) -> RemoteStt:
-    stt = replace(settings.stt, url=url, timeout_s=timeout_s, connect_timeout_s=1.0)
+    stt = replace(settings.stt, url=url, remote_timeout_s=timeout_s, connect_timeout_s=1.0)
     engine = factory.speech_to_text(replace(settings, stt=stt), local)
     assert isinstance(engine, RemoteStt)
     return engine

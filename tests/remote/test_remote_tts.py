@@ -69,7 +69,7 @@ def local() -> Iterator[LocalVoices]:
 def remote(
     settings: Settings, url: str, local: LocalVoices, timeout_s: float, **voices: str
 ) -> RemoteVoices:
-    tts = replace(settings.tts, url=url, timeout_s=timeout_s, connect_timeout_s=1.0)
+    tts = replace(settings.tts, url=url, remote_timeout_s=timeout_s, connect_timeout_s=1.0)
     engine = factory.voices(replace(settings, tts=replace(tts, remote_voices=voices)), local)
     assert isinstance(engine, RemoteVoices)
     return engine

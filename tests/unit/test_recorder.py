@@ -33,7 +33,9 @@ def test_each_utterance_is_a_16k_wav_numbered_per_session(tmp_path: Path) -> Non
 
 def test_recordings_older_than_the_retention_are_deleted(tmp_path: Path) -> None:
     now = [time.time()]  # file times are real
-    rec = UtteranceRecorder(tmp_path / "audio", retention_days=7, clock=lambda: now[0])
+    rec = UtteranceRecorder(
+        tmp_path / "audio", retention_days=7, clock=lambda: now[0], interval_clock=lambda: now[0]
+    )
     old = rec.save("old", np.zeros(1600, np.float32))
     os.utime(old, (now[0] - 8 * DAY, now[0] - 8 * DAY))
     fresh = rec.save("new", np.zeros(1600, np.float32))

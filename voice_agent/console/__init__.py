@@ -42,6 +42,7 @@ def install(app: FastAPI, settings: Settings, web_dir: Path) -> None:
                 services.bus,
                 content.redactor,
                 lambda: services.engine.retriever.entries,
+                health=services.engine.health,  # database failures show in /healthz
             )
             await console.start()
             # Every transport's conversations ask this desk for a person (WebRTC sessions; the

@@ -132,10 +132,13 @@ class ConsoleDb:
         self.path = path
         self.conn = connect(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-db")
+        self.done = 0  # calls that succeeded (the log's sign that the database works again)
 
     async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(self.conn, *args, **kwargs))
+        out = await loop.run_in_executor(self._executor, lambda: fn(self.conn, *args, **kwargs))
+        self.done += 1
+        return out
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

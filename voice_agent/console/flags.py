@@ -4,6 +4,8 @@ Kinds: `asked_person` (asked for a person), `misses` (no answer or a weak one tw
 `negative_feedback` (thumbs down, or a staff rating of wrong / incomplete), `repeated` (the
 same question again), `language_switch`, `stage_failed` (a stage reported an error), `slow`
 (first audio later than the configured limit), `injection` (prompt injection or abuse cues).
+`stage_failed` also covers the conversation log itself: its database refused a write (locked,
+read-only, disk full), so the saved record of this conversation has gaps (once per session).
 `FlagRules` keeps what it needs of one conversation; each `on_*` returns the new flags.
 """
 
@@ -67,6 +69,7 @@ class FlagRules:
     questions: list[str] = field(default_factory=list)
     asked: bool = False
     weak_hearing: bool = False
+    storage_flagged: bool = False
 
     def on_heard(self, probability: float | None) -> None:
         self.weak_hearing = probability is not None and probability < LOW_STT_PROBABILITY
@@ -116,6 +119,12 @@ class FlagRules:
     @staticmethod
     def on_error(code: str) -> list[Flag]:
         return [Flag("stage_failed", code)]
+
+    def on_storage_failed(self, reason: str) -> list[Flag]:
+        if self.storage_flagged:
+            return []
+        self.storage_flagged = True
+        return [Flag("stage_failed", f"storage: {reason}")]
 
     def on_times(self, first_audio_ms: float | None) -> list[Flag]:
         if first_audio_ms is not None and first_audio_ms > self.slow_first_audio_ms:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from voice_agent.console.db import ConsoleDb
 from voice_agent.console.flags import NOT_QUESTIONS, Flag, FlagRules
 from voice_agent.console.metrics import Metrics
 from voice_agent.conversation.bus import EventBus
+from voice_agent.health import Health, storage_problem
 
 log = logging.getLogger(__name__)
 RECENT_TURNS = 400
@@ -102,8 +104,11 @@ class ConversationLog:
         notify: Notify,
         clock: Callable[[], float],
         low_confidence: float,
+        health: Health | None = None,
     ) -> None:
         self.db = db
+        self._health = health or Health()
+        self._storage_down = False
         self._bus = bus_
         self._redact = redact
         self._rules = rules
@@ -134,9 +139,39 @@ class ConversationLog:
         while True:
             message = await queue.get()
             try:
+                done = self.db.done
                 await self.handle(message)
+                wrote = self.db.done > done  # a message that touched no table proves nothing
+                if wrote and (self._storage_down or "storage" in self._health.problems):
+                    self._storage_down = False  # (a content API write may have failed too)
+                    self._health.ok("storage")
+                    log.warning("console log: the database takes writes again")
+            except sqlite3.Error as exc:
+                self._storage_failed(message, exc)
             except Exception:  # noqa: BLE001 - the log must outlive one bad message
                 log.exception("console log: could not record a %s message", message.get("type"))
+
+    def _storage_failed(self, message: dict[str, Any], exc: sqlite3.Error) -> None:
+        """The database refused a write: counted, logged once per outage, the session flagged
+        (in memory: the flag cannot be saved either); the conversation itself goes on."""
+        reason = storage_problem(exc)
+        self.metrics.errors["storage"] += 1
+        self._health.failed("storage", reason, str(exc))
+        if not self._storage_down:
+            self._storage_down = True
+            log.error(
+                "console log: the database refused a write (%s: %s); conversations go on "
+                "unrecorded until it takes writes again (check var/: free space, permissions, "
+                "another process holding it)",
+                reason, exc,
+            )  # fmt: skip
+        s = self.live.get(str(message.get("session") or ""))
+        if s is None:
+            return
+        for f in s.rules.on_storage_failed(reason):
+            item = {"kind": f.kind, "detail": f.detail, "turn_id": None, "at": self._clock()}
+            s.flags.append(item)
+            self._notify({"type": "flag", "session_id": s.id, "flag": item})
 
     # --- one message ---------------------------------------------------------------------------
     async def handle(self, message: dict[str, Any]) -> None:

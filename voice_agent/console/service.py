@@ -26,6 +26,7 @@ from voice_agent.console.observer import ConversationLog
 from voice_agent.content.faq import FaqEntry
 from voice_agent.content.redact import Redactor
 from voice_agent.conversation.bus import EventBus
+from voice_agent.health import Health
 
 log = logging.getLogger(__name__)
 DAY = 86_400.0
@@ -71,6 +72,7 @@ class ConsoleService:
         redactor: Redactor,
         entries: Callable[[], Mapping[str, FaqEntry]],
         clock: Callable[[], float] = time.time,
+        health: Health | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -96,6 +98,7 @@ class ConsoleService:
             self.hub.publish,
             clock,
             c.low_confidence,
+            health,
         )
         self._bus = bus
         self._purger: asyncio.Task[None] | None = None

@@ -8,6 +8,7 @@ are loaded once per engine and shared by every session; each runs in its own wor
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -28,7 +29,8 @@ from voice_agent.content.faq import FaqEntry, FaqStore, load_entries
 from voice_agent.conversation.bus import EventBus
 from voice_agent.conversation.handoff import NoDesk
 from voice_agent.conversation.handoff_line import HandoffLine, Line, handoff_event, handoff_words
-from voice_agent.errors import BadInput, ServiceError
+from voice_agent.errors import BadInput, ServiceError, StageFailed
+from voice_agent.health import Health
 from voice_agent.language.languages import CODES, normalize_code
 from voice_agent.language.lid import LanguageGuess, LanguageIdentifier, TextLanguageDetector
 from voice_agent.models import check_file
@@ -42,6 +44,7 @@ from voice_agent.speech_out.voices import Voices
 from voice_agent.workers import ModelWorker
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+log = logging.getLogger(__name__)
 
 
 def default_screener() -> Screener:
@@ -152,6 +155,7 @@ class Engine:
         self._vad = parts.vad
         self.vad_worker = ModelWorker("vad")  # VAD runs here, off the event loop
         self.bus = EventBus()  # observers (staff console, unanswered-question log) subscribe
+        self.health = Health()  # failing stages, for /healthz
         self._closers = [*parts.closers, self.vad_worker.close]
 
     @classmethod
@@ -231,13 +235,45 @@ class Engine:
     async def turn(
         self, inp: TurnInput, session: Session, *, speak: bool = True, turn_id: str | None = None
     ) -> AsyncIterator[ev.Event]:
-        """Hear, decide, answer: the turn's events as they happen (`t`: seconds since its start)."""
+        """Hear, decide, answer: the turn's events as they happen (`t`: seconds since its start).
+        A stage that fails (docs/FAULTS.md) ends the turn with an error and a spoken message."""
         turn_id = turn_id or new_turn_id()
         t0 = self.clock()
 
         def now() -> float:
             return self.clock() - t0
 
+        try:
+            async for e in self._turn(inp, session, speak, turn_id, now):
+                yield e
+        except StageFailed as exc:
+            async for e in self._failed(exc, session, speak, turn_id, now):
+                yield e
+
+    async def _failed(
+        self,
+        exc: StageFailed,
+        session: Session,
+        speak: bool,
+        turn_id: str,
+        now: Callable[[], float],
+    ) -> AsyncIterator[ev.Event]:
+        """The error (flagged and counted by the console), then the citizen is told in their
+        language: type the question if speech recognition failed, else try again / a person."""
+        log.error("turn %s: %s (%s)", turn_id, exc.message, exc.code)
+        self.health.failed(exc.stage, exc.code, exc.message)
+        yield ev.ErrorEvent(
+            turn_id=turn_id, t=now(), code=exc.code, message=exc.message, retryable=exc.retryable
+        )
+        lang = session.language or self.settings.default_language
+        words = self.answerer.messages.get("type_instead" if exc.stage == "stt" else "error", lang)
+        async for e in self._reply(turn_id, now, self._said(Say(words, lang), now, turn_id), speak):
+            yield e
+        yield ev.TurnEnded(turn_id=turn_id, t=now())
+
+    async def _turn(
+        self, inp: TurnInput, session: Session, speak: bool, turn_id: str, now: Callable[[], float]
+    ) -> AsyncIterator[ev.Event]:
         if inp.say is not None:
             async for e in self._reply(turn_id, now, self._said(inp.say, now, turn_id), speak):
                 yield e
@@ -338,7 +374,11 @@ class Engine:
         now: Callable[[], float],
         heard: _Heard,
     ) -> AsyncIterator[ev.Event]:
-        tr = await self.stt.transcribe(clip, language=given, prior=session.language)
+        try:
+            tr = await self.stt.transcribe(clip, language=given, prior=session.language)
+        except (ServiceError, RuntimeError, ValueError, OSError) as exc:
+            raise StageFailed("stt", exc) from exc
+        self.health.ok("stt")
         heard.transcript = tr.text
         yield ev.Transcribed(
             turn_id=turn_id,
@@ -361,9 +401,13 @@ class Engine:
     ) -> tuple[Decision, ev.Decided]:
         """Retrieval + decision: the one place a live question is decided (with its context);
         `answer.decision.decide_question` is the same for "try a question" and the eval."""
-        decided = await decide_question(
-            self.retriever, question, lang, self.settings.retrieval, context
-        )
+        try:
+            decided = await decide_question(
+                self.retriever, question, lang, self.settings.retrieval, context
+            )
+        except ServiceError as exc:
+            raise StageFailed("retrieval", exc) from exc
+        self.health.ok("retrieval")
         d, best = decided.decision, decided.result.best
         event = ev.Decided(
             turn_id=None,
@@ -382,7 +426,7 @@ class Engine:
 
     async def _answered(
         self, decision: Decision, question: str, now: Callable[[], float], turn_id: str
-    ) -> AsyncIterator[ev.ReplyStarted | tuple[str, str]]:
+    ) -> AsyncIterator[ev.ReplyStarted | ev.ErrorEvent | tuple[str, str]]:
         """The reply's header, then its sentences (curated, rephrased or a system message)."""
         yield ev.ReplyStarted(
             turn_id=turn_id,
@@ -396,12 +440,25 @@ class Engine:
             status=decision.status,
             context_from=decision.context_from,
         )
-        async for mode, sentence in self.answerer.sentences(decision, question):
-            yield mode, sentence
+        said = 0
+        try:
+            async for mode, sentence in self.answerer.sentences(decision, question):
+                said += 1
+                if mode == "rephrased":
+                    self.health.ok("llm")
+                yield mode, sentence
+        except Exception as exc:  # noqa: BLE001 - the LLM: the curated answer is said instead
+            failed = StageFailed("llm", exc)
+            log.error("turn %s: %s (%s)", turn_id, failed.message, failed.code)
+            self.health.failed("llm", failed.code, failed.message)
+            yield ev.ErrorEvent(turn_id=turn_id, t=now(), code=failed.code, message=failed.message)
+            if said == 0:
+                for s in split_sentences(self.answerer.curated_text(decision)):
+                    yield "curated", s
 
     async def _said(
         self, say: Say, now: Callable[[], float], turn_id: str
-    ) -> AsyncIterator[ev.ReplyStarted | tuple[str, str]]:
+    ) -> AsyncIterator[ev.ReplyStarted | ev.ErrorEvent | tuple[str, str]]:
         yield ev.ReplyStarted(
             turn_id=turn_id,
             t=now(),
@@ -420,7 +477,7 @@ class Engine:
         self,
         turn_id: str,
         now: Callable[[], float],
-        parts: AsyncIterator[ev.ReplyStarted | tuple[str, str]],
+        parts: AsyncIterator[ev.ReplyStarted | ev.ErrorEvent | tuple[str, str]],
         speak: bool,
     ) -> AsyncIterator[ev.Event]:
         """ReplyStarted, then each sentence as text and audio (the first one split at its first
@@ -431,15 +488,16 @@ class Engine:
         voice: str | None = None  # the voice that spoke it (None: text only)
         lang = self.settings.default_language
         async for part in parts:
+            if isinstance(part, ev.ErrorEvent):
+                yield part
+                continue
             if isinstance(part, ev.ReplyStarted):
                 lang = part.language
                 yield part
                 try:
                     synth = await self.voices.for_language(lang) if speak else None
                 except ServiceError as exc:
-                    yield ev.ErrorEvent(
-                        turn_id=turn_id, t=now(), code=exc.code, message=exc.message
-                    )
+                    yield self._tts_failed(exc, turn_id, now())
                 continue
             mode, sentence = part
             modes.append(mode)
@@ -451,9 +509,7 @@ class Engine:
                 try:
                     audio = await self.voices.synthesize(synth, piece, lang)
                 except ServiceError as exc:
-                    yield ev.ErrorEvent(
-                        turn_id=turn_id, t=now(), code=exc.code, message=exc.message
-                    )
+                    yield self._tts_failed(exc, turn_id, now())
                     synth = None
                     break
                 if voice is None:
@@ -470,6 +526,7 @@ class Engine:
                     visemes=audio.visemes,
                 )
         if voice is not None:
+            self.health.ok("tts")
             yield ev.AudioEnded(turn_id=turn_id, t=now())
         yield ev.ReplyEnded(
             turn_id=turn_id,
@@ -478,3 +535,10 @@ class Engine:
             mode=spoken_mode(modes),
             voice=voice,
         )
+
+    def _tts_failed(self, exc: ServiceError, turn_id: str, t: float) -> ev.ErrorEvent:
+        """No voice at all (not even espeak-ng): the reply goes on as text."""
+        failed = StageFailed("tts", exc)
+        log.error("turn %s: %s (%s)", turn_id, failed.message, failed.code)
+        self.health.failed("tts", failed.code, failed.message)
+        return ev.ErrorEvent(turn_id=turn_id, t=t, code=failed.code, message=failed.message)

@@ -23,7 +23,7 @@ def speech_to_text(settings: Settings, local: Callable[[], LocalStt]) -> LocalSt
     s = settings.stt
     if not s.url:
         return local()
-    client = WyomingClient(s.url, s.timeout_s, s.connect_timeout_s)
+    client = WyomingClient(s.url, s.remote_timeout_s, s.connect_timeout_s)
     return RemoteStt(client, local, Streak("speech-to-text", s.url), settings.default_language)
 
 
@@ -39,7 +39,7 @@ def voices(settings: Settings, local: Callable[[Settings], Voices] = VoiceRegist
     if not s.url:
         return local(settings)
     uncached = replace(settings, tts=replace(s, reply_cache=False))
-    client = WyomingClient(s.url, s.timeout_s, s.connect_timeout_s)
+    client = WyomingClient(s.url, s.remote_timeout_s, s.connect_timeout_s)
     return RemoteVoices(
         client, lambda: local(uncached), Streak("speech synthesis", s.url), s.remote_voices
     )

@@ -43,7 +43,7 @@ class OpenAiChat:
         if self._client is None or self._client[0] is not loop:
             s = self._settings
             headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
-            timeout = httpx.Timeout(s.timeout_s, connect=s.connect_timeout_s)
+            timeout = httpx.Timeout(s.remote_timeout_s, connect=s.connect_timeout_s)
             # trust_env=False: no proxy from the environment; the operator's URL is the peer
             client = httpx.AsyncClient(timeout=timeout, headers=headers, trust_env=False)
             self._client = (loop, client)

@@ -91,7 +91,7 @@ class WhisperStt:
         self._dir = model_dir
         self._settings = settings
         self._models_dir = models_dir
-        self._worker = ModelWorker("stt")
+        self._worker = ModelWorker("stt", on_abandon=self._drop)
         self._model: object | None = None
 
     @property
@@ -118,13 +118,21 @@ class WhisperStt:
                 ) from exc
         return self._model
 
+    def _drop(self) -> None:
+        """A transcription hung: its thread keeps that model, the next job loads a fresh one
+        (CTranslate2 would queue the next call behind the stuck one)."""
+        self._model = None
+
     async def load(self) -> None:
         await self._worker.run(self._load)
 
     async def transcribe(
         self, audio: np.ndarray, *, language: str | None = None, prior: str | None = None
     ) -> Transcript:
-        return await self._worker.run(self._transcribe, audio, language, prior)
+        await self._worker.run(self._load)  # (re)loading is not held to the stage's limit
+        s = self._settings
+        limit = s.timeout_s + s.timeout_per_audio_s * len(audio) / 16000
+        return await self._worker.run_for(limit, self._transcribe, audio, language, prior)
 
     def _transcribe(self, audio: np.ndarray, language: str | None, prior: str | None) -> Transcript:
         from faster_whisper.audio import pad_or_trim

@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from voice_agent.config import Settings
+from voice_agent.errors import StageTimeout
 from voice_agent.language.languages import CODES
-from voice_agent.speech_out.engines import SpeechAudio, Synthesizer, trim_lead
+from voice_agent.speech_out.engines import SpeechAudio, Synthesizer, espeak_voice, trim_lead
 from voice_agent.speech_out.espeak_lib import EspeakLibrary
 from voice_agent.speech_out.normalize import speakable
 from voice_agent.speech_out.prefill import Prefill
@@ -63,7 +64,8 @@ class VoiceRegistry:
         """`builders(threads)` makes a voice builder (default: `VoiceFactory`)."""
         self._settings = settings
         self._loaded: dict[str, Synthesizer] = {}
-        self._worker = ModelWorker("tts")
+        self._worker = ModelWorker("tts", on_abandon=self._drop)
+        self._dropped: set[int] = set()  # ids of voices loaded before a sentence hung
         self._espeak: EspeakLibrary | None = None
         self._espeak_tried = False
         self._kokoro = kokoro_installed(settings)
@@ -123,6 +125,13 @@ class VoiceRegistry:
         loaded = self._loaded.get(self.describe(lang))
         return loaded if loaded is not None else await self._worker.run(self._load, lang)
 
+    def _drop(self) -> None:
+        """A sentence hung: the stuck thread keeps those voices; fresh ones load next time
+        (Kokoro's run is interrupted, which may free the stuck thread)."""
+        self._dropped |= {id(s) for s in self._loaded.values()}
+        self._loaded.clear()
+        self._factory.close()
+
     async def synthesize(self, synth: Synthesizer, sentence: str, lang: str) -> SpeechAudio:
         spoken = speakable(sentence, lang)
         voice = synth.primary.name if isinstance(synth, FallbackVoice) else synth.name
@@ -136,8 +145,17 @@ class VoiceRegistry:
             self.misses += 1
         self._busy += 1
         self._idle.clear()
+        tts = self._settings.tts
+        limit = tts.timeout_s + tts.timeout_per_char_s * len(spoken)
         try:
-            return trim_lead(await self._worker.run(synth.synthesize, spoken))
+            if id(synth) in self._dropped:
+                synth = await self.for_language(lang)  # loaded before a sentence hung
+            try:
+                return trim_lead(await self._worker.run_for(limit, synth.synthesize, spoken))
+            except StageTimeout as exc:
+                self._report(voice, exc)  # logged, and listed as failed in /healthz
+                espeak = self._factory.build(lang, f"espeak-ng:{espeak_voice(lang)}")
+                return trim_lead(await self._worker.run_for(limit, espeak.synthesize, spoken))
         finally:
             self._busy -= 1
             self._last_live = time.monotonic()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,12 +32,14 @@ from voice_agent.conversation.ask import ask
 from voice_agent.conversation.engine import Engine, TurnInput
 from voice_agent.conversation.handoff import HandoffDesk
 from voice_agent.errors import BadInput, ServiceError
+from voice_agent.health import storage_problem
 from voice_agent.language.languages import LANGUAGES, UnsupportedLanguage
 from voice_agent.transports import http_guard
 from voice_agent.transports.rtc.manager import RateLimited, SessionManager, restrict_ice_addresses
 from voice_agent.transports.text import TextSessions
 
 WEB = Path(__file__).resolve().parents[2] / "web_client"
+log = logging.getLogger(__name__)
 SHUTDOWN_S = 1.0  # at most this long closing sessions (the whole exit stays under 2 s)
 
 
@@ -48,6 +52,7 @@ class OfferRequest(BaseModel):
     sdp: str = Field(..., max_length=200_000)
     type: str = Field(..., max_length=16)
     lang: str | None = Field(None, max_length=16)
+    session_id: str | None = Field(None, max_length=64)  # a reconnect: the session it replaces
 
 
 class HandoffRequest(BaseModel):
@@ -111,15 +116,17 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         s = services(request)
+        health, tts = s.engine.health, s.engine.voices.status()
         return {
-            "status": "ok",
+            "status": health.status,  # "degraded": a part failed and has not recovered
+            "problems": health.report(),  # per part: code, message, since, count (docs/FAULTS.md)
             "faq_entries": len(s.engine.retriever.entries),
             "sessions": len(s.sessions.sessions),
             "queued": len(s.sessions.queue),
             "peer_connections": len(s.sessions.peer_connections),
             "tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
-            "tts": s.engine.voices.status(),  # voice per language, reply-audio cache progress
+            "tts": tts,  # voice per language, voices that failed, reply-audio cache progress
         }
 
     @app.get("/api/languages")
@@ -145,7 +152,9 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
     async def rtc_offer(req: OfferRequest, request: Request) -> dict[str, Any]:
         client = request.client.host if request.client else "unknown"
         try:
-            return await services(request).sessions.offer(req.sdp, req.type, req.lang, client)
+            return await services(request).sessions.offer(
+                req.sdp, req.type, req.lang, client, resume=req.session_id
+            )
         except RateLimited:
             raise  # answered by the handler below, with retry_after in the body
         except (ServiceError, UnsupportedLanguage) as exc:
@@ -167,6 +176,17 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
         return JSONResponse(
             {"detail": exc.message, "retry_after": exc.retry_after}, status_code=429
         )
+
+    @app.exception_handler(sqlite3.Error)
+    async def storage_failed(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        """The database is locked, read-only or full: a clear 503, never a traceback."""
+        reason = storage_problem(exc)
+        log.error(
+            "%s %s: the database refused (%s): %s", request.method, request.url.path, reason, exc
+        )
+        request.app.state.services.engine.health.failed("storage", reason, str(exc))
+        detail = f"the database is unavailable ({reason}); nothing was saved, try again later"
+        return JSONResponse({"detail": detail, "code": "storage_unavailable"}, status_code=503)
 
     if web_dir.is_dir():
         app.mount("/static", StaticFiles(directory=web_dir), name="static")

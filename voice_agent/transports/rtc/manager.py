@@ -2,7 +2,11 @@
 
 Sessions beyond `max_active_sessions` are connected but queued (told their position) and
 promoted in order as others end, so a busy kiosk row never slows every conversation down.
-Time (rate limits, idle timeouts) is read from one clock, passed in.
+Time (rate limits, idle timeouts) is read from one clock, passed in (monotonic: a wall-clock
+jump changes no timeout). A browser that reconnects names its previous session (`resume`): from
+the same address, the old peer connection is closed (told `replaced`) and the new session goes
+on with the conversation's memory (its language and last answer); an unknown or foreign id just
+starts a fresh session.
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ class SessionManager:
         self.sessions: dict[str, VoiceSession] = {}
         self.queue: deque[VoiceSession] = deque()
         self._buckets: dict[str, _Bucket] = {}
+        self._clients: dict[str, str] = {}  # session id -> the client address that opened it
         self._watcher: asyncio.Task[None] | None = None
         self.peer_connections: set[RTCPeerConnection] = set()
         privacy, engine_settings = engine.settings.privacy, engine.settings
@@ -142,6 +147,7 @@ class SessionManager:
 
     def _closed(self, session: VoiceSession) -> None:
         self.sessions.pop(session.id, None)
+        self._clients.pop(session.id, None)
         if self.recorder is not None:
             self.recorder.forget(session.id)
         self.peer_connections.discard(session.pc)
@@ -152,7 +158,9 @@ class SessionManager:
         self._announce_queue()
 
     # --- signalling ---------------------------------------------------------------------------
-    async def offer(self, sdp: str, kind: str, lang: str | None, client: str) -> dict[str, Any]:
+    async def offer(
+        self, sdp: str, kind: str, lang: str | None, client: str, resume: str | None = None
+    ) -> dict[str, Any]:
         self._rate_limit(client)
         if kind != "offer":
             raise BadInput('"type" must be "offer"')
@@ -162,6 +170,11 @@ class SessionManager:
         if not (has_audio or has_data):
             raise BadInput("the offer has neither an audio track nor a data channel")
         language = normalize_code(lang) if lang else None
+        previous = self.sessions.get(resume or "")
+        if previous is not None and self._clients.get(previous.id) != client:
+            previous = None  # only the browser that opened a conversation may take it over
+        if previous is not None:
+            language = language or previous.conversation.session.language
         servers = [RTCIceServer(urls=u) for u in self.settings.ice_servers]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         self.peer_connections.add(pc)
@@ -203,7 +216,11 @@ class SessionManager:
             raise BadInput(
                 f"the SDP offer could not be used: {exc.__class__.__name__}: {exc}"
             ) from exc
+        if previous is not None:
+            session.conversation.session.context = previous.conversation.session.context
+            await previous.close("replaced")
         self.sessions[session.id] = session
+        self._clients[session.id] = client
         if self._watcher is None or self._watcher.done():
             self._watcher = asyncio.ensure_future(self._watch())
         self._admit(session)

@@ -28,17 +28,24 @@ class UtteranceRecorder:
     """Blocking file work: call `save` and `purge` from a worker thread."""
 
     def __init__(
-        self, folder: Path, retention_days: float, clock: Callable[[], float] = time.time
+        self,
+        folder: Path,
+        retention_days: float,
+        clock: Callable[[], float] = time.time,
+        interval_clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`clock`: wall time, to compare with the files' times; `interval_clock`: when the
+        last purge ran (monotonic: a wall clock set back a day must not pause purging)."""
         self.folder = folder
         self._retention = retention_days * DAY
         self._clock = clock
+        self._interval = interval_clock
         self._purged_at = float("-inf")
         self._counts: dict[str, int] = {}
 
     def save(self, session_id: str, pcm16k: np.ndarray) -> Path:
         now = self._clock()
-        if now - self._purged_at >= HOUR:
+        if self._interval() - self._purged_at >= HOUR:
             self.purge()
         n = self._counts.get(session_id, 0) + 1
         self._counts[session_id] = n
@@ -53,7 +60,8 @@ class UtteranceRecorder:
 
     def purge(self) -> int:
         """Delete recordings older than the retention period; returns files removed."""
-        self._purged_at = now = self._clock()
+        self._purged_at = self._interval()
+        now = self._clock()
         if not self.folder.is_dir():
             return 0
         removed = 0
