@@ -124,7 +124,7 @@ class VadSettings:
 @dataclass(frozen=True, slots=True)
 class RetrievalSettings:
     # Calibrated on tests/data/dev_questions.jsonl with `voice-agent eval --sweep` (README).
-    answer_threshold: float = 0.11  # fused entry score below which there is no FAQ answer
+    answer_threshold: float = 0.11  # semantic entry score (no lexical bonus) below: no answer
     domain_threshold: float = -0.25  # on-topic margin of the domain model below which: refuse
     smalltalk_threshold: float = 0.9  # similarity to a greeting/thanks/... exemplar
     top_k: int = 5

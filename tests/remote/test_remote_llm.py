@@ -39,7 +39,9 @@ MESSAGES = [
 
 @pytest.fixture(scope="module")
 def settings(base_settings: Settings) -> Settings:
-    llm = replace(base_settings.llm, max_tokens=48, timeout_s=TIMEOUT_S, connect_timeout_s=1.0)
+    llm = replace(
+        base_settings.llm, max_tokens=48, remote_timeout_s=TIMEOUT_S, connect_timeout_s=1.0
+    )
     return replace(base_settings, llm=llm)
 
 

@@ -41,6 +41,12 @@ async def heard(whisper: WhisperStt, audio: SpeechAudio) -> set[str]:
     return words((await whisper.transcribe(pcm.astype(np.float32) / 32768, language="en")).text)
 
 
+def recognisable(heard: set[str]) -> bool:
+    """Piper samples noise, so each rendering differs a little and Whisper may mishear one
+    word ("Call" as "Cole"); two of the sentence's three key words must come through."""
+    return len({"call", "sns", "line"} & heard) >= 2
+
+
 class LocalVoices:
     """Builds the local voices (a real `VoiceRegistry`); records when."""
 
@@ -85,7 +91,7 @@ async def test_audio_comes_from_the_server(
     assert audio.sample_rate == 22050 and len(audio.pcm) > audio.sample_rate  # > 1 s
     assert synth.name == "wyoming:en_US-joe-medium"
     assert local.asked_at == []  # no local voice was needed
-    assert {"call", "line"} <= await heard(whisper, audio)
+    assert recognisable(await heard(whisper, audio))
     # a language the server has no voice for is spoken by the local voice
     de = await voices.for_language("de")
     assert not isinstance(de, RemoteVoice) and de.name.startswith("espeak-ng:")
@@ -116,7 +122,7 @@ async def test_failing_server_gives_the_local_voice_in_time(
         audio = await voices.synthesize(synth, SENTENCE, "en")
     assert local.asked_at and local.asked_at[0] - t0 < TIMEOUT_S + 1.0
     assert synth.name == "piper:en_US-joe-medium"  # the local voice spoke (and says so)
-    assert {"call", "line"} <= await heard(whisper, audio)
+    assert recognisable(await heard(whisper, audio))
     failures = [r.getMessage() for r in caplog.records if "speech synthesis" in r.getMessage()]
     assert len(failures) == 1 and f"127.0.0.1:{port}" in failures[0], failures
     reason = {"down": "cannot connect", "hang": "no answer within", "garbage": "not a Wyoming"}

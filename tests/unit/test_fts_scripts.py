@@ -36,3 +36,22 @@ def test_old_tokenizer_index_is_rebuilt(tmp_path: Path) -> None:
         assert store.fts_search("बर") == []  # a fragment of a word no longer matches
     finally:
         store.close()
+
+
+def test_function_words_are_left_out_of_the_lexical_search(tmp_path: Path) -> None:
+    """A word in more than a tenth of one language's texts ("how") finds nothing by itself: a
+    question sharing only such words with an entry must not make that entry the lexical best."""
+    store = FaqStore(tmp_path / "faq.sqlite3")
+    texts = [f"how do I get topic{i}" for i in range(8)] + ["child benefit", "doctor visit"]
+    try:
+        with store.db:
+            for i, text in enumerate(texts, start=1):
+                store.db.execute(
+                    "INSERT INTO texts VALUES (?, ?, 'en', 'question', ?)", (i, f"e{i}", text)
+                )
+                store.db.execute("INSERT INTO texts_fts(rowid, text) VALUES (?, ?)", (i, text))
+        assert store.fts_search("how do I get it") == []
+        assert [e for e, _ in store.fts_search("how do I get child benefit")] == ["e9"]
+        assert [e for e, _ in store.fts_search("topic3")] == ["e4"]  # a rare word still counts
+    finally:
+        store.close()

@@ -6,7 +6,8 @@ and `voice-agent eval`; `decide` is its pure rule set (the eval's threshold swee
 on stored retrieval results). Rules, in order (README, "How answers are chosen"):
 
 1. an injection cue -> off_topic; small talk -> its intent; off the domain -> off_topic.
-2. no entry scores above the answer threshold -> no_answer.
+2. no entry scores above the answer threshold -> no_answer. The threshold is on the semantic
+   score (`Hit.semantic`): the lexical bonus orders near ties, it is no evidence of cover.
 3. the question is about as close to in-domain questions the FAQ does not cover
    (data/uncovered.yaml; the mean of the two nearest of one area) as to the best entry's own
    questions (the mean of its two nearest) -> no_answer. This is what keeps
@@ -155,7 +156,7 @@ def decide(
     uncovered = sc.area is not None and sc.uncovered >= settings.uncovered_min
     if (
         best is None
-        or best.score < settings.answer_threshold
+        or best.semantic < settings.answer_threshold
         or (uncovered and sc.uncovered_top >= best.question_top - settings.uncovered_margin)
     ):
         route = None

@@ -78,6 +78,12 @@ class Hit:
     lexical_rank: int | None
     question_top: float = 0.0  # mean of its TOP_MATCHED best question similarities
 
+    @property
+    def semantic(self) -> float:
+        """The score without the lexical bonus: the bonus orders near ties, it is no evidence
+        that the FAQ covers the question."""
+        return self.score - (LEXICAL_BONUS[self.lexical_rank - 1] if self.lexical_rank else 0.0)
+
 
 @dataclass(frozen=True, slots=True)
 class RetrievalResult:
@@ -155,10 +161,12 @@ class Retriever:
         return self._screener.routes
 
     async def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """e5 query vectors, computed in the retrieval worker (between searches)."""
-        return await self._worker.run_for(
-            self._settings.timeout_s, self._embedder.embed, list(texts)
-        )
+        """e5 query vectors, computed in the retrieval worker (between searches).
+
+        The limit is one search's per text: a batch of 500 is not expected in 10 s."""
+        batch = list(texts)
+        limit = self._settings.timeout_s * max(1, len(batch))
+        return await self._worker.run_for(limit, self._embedder.embed, batch)
 
     async def run_exclusive(self, fn: Callable[[], None]) -> None:
         """Run `fn` in the retrieval worker: no search sees a half-swapped index."""

@@ -170,6 +170,12 @@ def load_entries(faq_dir: Path) -> list[FaqEntry]:
 # Combining marks (M*) are word characters: without them the vowel signs and viramas of
 # Devanagari, Gurmukhi, Bengali and Gujarati split every word into single consonants.
 FTS_TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
+# A word found in more than this share of one language's texts is a function word there
+# ("how", "કેવી", "como"): it is left out of the lexical search, where it would make a short
+# question that shares only such words the lexical best. A word in fewer than
+# COMMON_WORD_MIN texts is never one (a tiny FAQ has no statistics to go on).
+COMMON_WORD_SHARE = 0.10
+COMMON_WORD_MIN = 5
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS entries (
@@ -195,6 +201,7 @@ class FaqStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db = open_sqlite(path)
+        self._common: dict[str, bool] = {}  # word -> is it a function word; reset on replace_all
         old = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'texts_fts'").fetchone()
         stale = old is not None and FTS_TOKENIZE not in old[0]  # an older version's tokenizer
         if stale:
@@ -205,6 +212,7 @@ class FaqStore:
                 self.db.execute("INSERT INTO texts_fts(texts_fts) VALUES('rebuild')")
 
     def replace_all(self, entries: Iterable[FaqEntry]) -> None:
+        self._common = {}
         with self.db:
             self.db.execute("DELETE FROM entries")
             self.db.execute("DELETE FROM texts")
@@ -256,6 +264,7 @@ class FaqStore:
     def fts_search(self, query: str, limit: int = 20) -> list[tuple[str, float]]:
         """(entry_id, bm25) best first; bm25 is negative, lower is better."""
         tokens = [t for t in _fts_tokens(query) if len(t) >= 2]
+        tokens = [t for t in tokens if not self._is_common(t)]
         if not tokens:
             return []
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in tokens[:32])
@@ -268,6 +277,23 @@ class FaqStore:
         for entry_id, score in rows:
             best.setdefault(entry_id, float(score))
         return sorted(best.items(), key=lambda kv: kv[1])
+
+    def _is_common(self, token: str) -> bool:
+        known = self._common.get(token)
+        if known is not None:
+            return known
+        rows = self.db.execute(
+            "SELECT t.lang, count(*), (SELECT count(*) FROM texts WHERE lang = t.lang) "
+            "FROM texts_fts JOIN texts t ON t.id = texts_fts.rowid "
+            "WHERE texts_fts MATCH ? GROUP BY t.lang",
+            ('"' + token.replace('"', "") + '"',),
+        ).fetchall()
+        common = any(
+            n >= COMMON_WORD_MIN and n > COMMON_WORD_SHARE * size for _lang, n, size in rows
+        )
+        if len(self._common) < 100_000:
+            self._common[token] = common
+        return common
 
     # --- embedding cache -------------------------------------------------------------------
     def cached_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
