@@ -29,6 +29,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -85,7 +86,12 @@ PREVIOUS = (
     + "\n"
 )
 CURRENT = "[tts]\nreply_cache_background = false\n"
-SERVER = "offers_per_second = 50.0\noffer_burst = 200\nmax_active_sessions = 16\n"
+# Every citizen stays connected for the whole run (a language waits its turn for minutes):
+# the idle limit must not close it meanwhile.
+SERVER = (
+    "offers_per_second = 50.0\noffer_burst = 200\nmax_active_sessions = 16\n"
+    "session_idle_seconds = 3600.0\n"
+)
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -118,7 +124,11 @@ def arrival(c: Citizen, since: float, kind: str, state: str | None = None) -> fl
 async def one_turn(c: Citizen, pcm: np.ndarray, server: str, condition: str, lang: str) -> Turn:
     n = len(c.mic.speech_ended_at)
     c.mic.play(pcm)
-    ended = await c.mic.speech_ended(n)
+    try:
+        ended = await c.mic.speech_ended(n, within=60)
+    except TimeoutError:  # the connection stopped taking microphone audio: a lost turn
+        print(f"  {server} {lang}: the microphone audio was not sent", file=sys.stderr)
+        return Turn(server, condition, lang, None, None, None)
     try:
         first: float | None = await c.wait_audio_after(ended, within=30)
     except TimeoutError:
@@ -211,7 +221,12 @@ async def listen(url: str, material: dict[str, list[np.ndarray]], folder: Path) 
             done = await c.wait_for(
                 lambda m: m.get("type") == "reply_end" and not m.get("cancelled"), within=90
             )
-            await asyncio.sleep(1.5)  # the last audio is still on its way
+            # reply_end comes when the last piece is sent, not when it has played: the audio
+            # streams in real time, so record until it has been silent for 1.5 s
+            for _ in range(480):  # at most 2 minutes
+                if time.monotonic() - (c.last_audio() or 0) >= 1.5:
+                    break
+                await asyncio.sleep(0.25)
         finally:
             await c.close()
         pcm = np.concatenate([f for at, f in c.pcm if at > ended] or [np.zeros(1, np.int16)])

@@ -76,15 +76,16 @@ class ScriptedMicrophone(MediaStreamTrack):
             self._marks.notify_all()
         return audio_frame(samples, pts)
 
-    async def speech_ended(self, n: int) -> float:
-        """When the audible part of clip number `n` (0-based) ended."""
-        async with self._marks:
+    async def speech_ended(self, n: int, within: float = 120) -> float:
+        """When the audible part of clip number `n` (0-based) ended. TimeoutError when the
+        connection stopped pulling microphone frames."""
+        async with asyncio.timeout(within), self._marks:
             await self._marks.wait_for(lambda: len(self.speech_ended_at) > n)
         return self.speech_ended_at[n]
 
-    async def speech_started(self, n: int) -> float:
+    async def speech_started(self, n: int, within: float = 120) -> float:
         """When the audible part of clip number `n` (0-based) began."""
-        async with self._marks:
+        async with asyncio.timeout(within), self._marks:
             await self._marks.wait_for(lambda: len(self.speech_started_at) > n)
         return self.speech_started_at[n]
 
