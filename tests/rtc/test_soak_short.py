@@ -7,6 +7,8 @@ connections, threads or files than before."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bench.server import ROOT, running_server
@@ -57,5 +59,8 @@ async def test_three_citizens_two_places_queue_served_in_order_nothing_left_behi
     assert max(s.active for s in r.samples) <= 2
     # everyone left: nothing held, threads and files back near the level before the soak
     assert r.after.sessions == 0 and r.after.queued == 0 and r.after.pcs == 0, r.after
-    assert r.after.threads <= r.idle.threads + 2, (r.idle, r.after)
+    # (asyncio's default executor starts its threads on demand, up to min(32, cores + 4), and
+    # keeps them: a busier moment leaves more of them, bounded; a leak grows with sessions)
+    pool = min(32, (os.cpu_count() or 1) + 4)
+    assert r.after.threads <= r.idle.threads + pool, (r.idle, r.after)
     assert r.after.fds <= r.idle.fds + 4, (r.idle, r.after)
