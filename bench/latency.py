@@ -221,10 +221,12 @@ async def listen(url: str, material: dict[str, list[np.ndarray]], folder: Path) 
             done = await c.wait_for(
                 lambda m: m.get("type") == "reply_end" and not m.get("cancelled"), within=90
             )
-            # reply_end comes when the last piece is sent, not when it has played: the audio
-            # streams in real time, so record until it has been silent for 1.5 s
+            # reply_end comes when the last piece is sent (for a cached answer: before any of
+            # it has played), and the audio streams in real time: record from its first sound
+            # until it has been silent for 3 s (a live sentence may follow a pause)
+            await c.wait_audio_after(ended, within=30)
             for _ in range(480):  # at most 2 minutes
-                if time.monotonic() - (c.last_audio() or 0) >= 1.5:
+                if time.monotonic() - (c.last_audio() or 0) >= 3.0:
                     break
                 await asyncio.sleep(0.25)
         finally:
