@@ -71,7 +71,7 @@ class E5Embedder:
 @dataclass(frozen=True, slots=True)
 class Hit:
     entry_id: str
-    score: float  # fused, comparable to the answer threshold
+    score: float  # fused + lexical bonus: orders the hits (`semantic` meets the threshold)
     question: float  # best question/paraphrase similarity
     matched_text: str
     matched_lang: str
