@@ -4,13 +4,15 @@ never a promise nobody keeps; while staff hold the conversation the assistant st
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.fakes import fake_engine
-from tests.unit.conversation_kit import ENTRY, FakeDesk, build
+from tests.unit.conversation_kit import ENTRY, Citizen, FakeDesk, Output, build
 from voice_agent.conversation.ask import ask
-from voice_agent.conversation.engine import TurnInput
+from voice_agent.conversation.conversation import Conversation
+from voice_agent.conversation.engine import Engine, TurnInput
 from voice_agent.conversation.handoff import HandoffState
 
 PROMISES = ("notified", "will be with you", "here to help you now")
@@ -100,16 +102,23 @@ async def test_while_staff_hold_the_conversation_the_assistant_does_not_answer(
     assert out.of("staff_viewing")[-1]["viewing"] is True
     replies = len(out.of("reply"))
     citizen.type({"type": "text", "text": "What is the SNS 24 health line number?"})
-    await citizen.until(lambda: out.of("state")[-1]["state"] == "listening")
+    seen: list[dict[str, Any]] = []
+
+    def decided() -> list[dict[str, Any]]:
+        while not bus.empty():
+            seen.append(bus.get_nowait())
+        return [m for m in seen if m["type"] == "decision"]
+
+    question = (await citizen.until(decided))[-1]
+    await citizen.until(  # that turn is over
+        lambda: decided() and any(m["turn_id"] == question["turn_id"] for m in seen[-1:])
+    )
     assert len(out.of("reply")) == replies  # not answered by the assistant ...
-    seen = []
-    while not bus.empty():
-        seen.append(bus.get_nowait())
-    question = [m for m in seen if m["type"] == "decision"][-1]
     assert question["kind"] == "staff" and question["text"].startswith(
         "What is the SNS"
     )  # ... shown to staff
     desk.say("s1", "Please call 808 24 24 24. I can also book you an appointment.")
+    await citizen.quiet(6.0)  # said once the news that Ana is here has been said
     await citizen.reply_done(3)
     staff = out.of("reply")[-1]
     assert (staff["speaker"], staff["staff_name"]) == ("staff", "Ana")
@@ -201,5 +210,59 @@ async def test_a_privacy_reset_leaves_the_queue_and_starts_afresh(tmp_path: Path
     citizen.type({"type": "handoff"})  # the next person asks again: a new request
     await citizen.reply_done(2)
     assert len(desk.requests) == 2
+    await conv.close()
+    engine.close()
+
+
+async def _held_by_ana(tmp_path: Path) -> tuple[Engine, Conversation, Output, Citizen, FakeDesk]:
+    desk = FakeDesk()
+    engine, conv, out, citizen, _ = await build(tmp_path, desk=desk)
+    citizen.type({"type": "handoff"})
+    await citizen.reply_done()
+    desk.set_state("s1", HandoffState.ACCEPTED, staff_name="Ana")
+    await citizen.reply_done(2)
+    await citizen.quiet(6.0)  # the news that Ana is here is said
+    return engine, conv, out, citizen, desk
+
+
+async def test_the_citizen_talking_over_staff_words_neither_stops_them_nor_is_lost(
+    tmp_path: Path,
+) -> None:
+    """A kiosk's microphone hears the citizen (or the room) while the avatar speaks a staff
+    member's message: the message plays to its end, and what was said reaches the person."""
+    engine, conv, out, citizen, desk = await _held_by_ana(tmp_path)
+    bus = engine.bus.subscribe()
+    words = "Please wait a moment, I will print the form for you."
+    desk.say("s1", words)
+    staff = await citizen.until(lambda: [m for m in out.of("reply") if m["speaker"] == "staff"])
+    turn_id = staff[0]["turn_id"]
+    await citizen.speak(1.0)
+    await citizen.quiet(8.0)
+    ends = [m for m in out.of("reply_end") if m["turn_id"] == turn_id]
+    assert ends and not ends[0]["cancelled"], ends
+    assert out.played_s[turn_id] == pytest.approx(0.1 * len(words), abs=0.05)
+    seen = []
+    while not bus.empty():
+        seen.append(bus.get_nowait())
+    asked = [m for m in seen if m["type"] == "decision" and m["turn_id"] != turn_id]
+    assert asked and asked[-1]["kind"] == "staff", [m["type"] for m in seen]
+    await conv.close()
+    engine.close()
+
+
+async def test_staff_words_are_not_cut_by_their_next_message_or_by_handing_back(
+    tmp_path: Path,
+) -> None:
+    engine, conv, out, citizen, desk = await _held_by_ana(tmp_path)
+    before = len(out.of("reply_end")), len(out.of("sentence"))
+    desk.say("s1", "Here is the form.")
+    desk.say("s1", "Anything else?")  # sent while the first still plays: said after it
+    desk.set_state("s1", HandoffState.RETURNED)  # and the person hands back at once
+    await citizen.quiet(15.0)
+    ends = out.of("reply_end")[before[0] :]
+    assert [m["cancelled"] for m in ends] == [False, False, False], ends
+    said = [m["text"] for m in out.of("sentence")[before[1] :]]
+    assert said[:2] == ["Here is the form.", "Anything else?"], said
+    assert "automatic assistant again" in " ".join(said[2:]), said
     await conv.close()
     engine.close()

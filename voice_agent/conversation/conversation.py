@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ from voice_agent.conversation.handoff import (
 from voice_agent.conversation.handoff_line import (
     DeferredLine,
     HandoffLine,
+    HeldLine,
     handoff_event,
     handoff_words,
 )
@@ -103,6 +104,9 @@ class Conversation:
         self._hearing: Hearing | None = None  # made when audio first arrives
         self._speak = speak
         self.turn: Turn | None = None  # the turn the citizen sees or hears
+        # questions for the person holding the conversation, each on its own turn (below)
+        self._aside: set[Turn] = set()
+        self._after_words: deque[tuple[Say, str]] = deque()  # to say once the words now end
         self.prepared: tuple[Turn, Session, DeferredLine] | None = None
         self.active = False  # False while queued behind other sessions
         self.closed = False
@@ -176,8 +180,14 @@ class Conversation:
         if self.active and not self.closed:
             await self.hearing.hear(pcm)
 
+    @property
+    def interruptible(self) -> bool:
+        """May the citizen's voice stop what is playing? Not a staff member's words: they
+        play to the end (what the citizen says meanwhile still reaches the person)."""
+        return self.turn is None or self.turn.speaker != "staff"
+
     def speech_started(self) -> None:
-        if self.sink.playing:
+        if self.sink.playing and self.interruptible:
             self._stop("barge-in")
         self.last_activity = self.clock()
         self._state("listening")
@@ -186,8 +196,8 @@ class Conversation:
         """A short pause: run the turn now, its events held back until the pause turns out to
         be the end of the question (or dropped if the citizen goes on)."""
         self._drop_prepared()
-        if not self.settings.server.stream_replies:
-            return
+        if not self.settings.server.stream_replies or self.line.staff_holds:
+            return  # (a question for staff has no answer to prepare)
         line = DeferredLine(self.line)
         session = Session(self.session.language, self.session.context, line)
         turn = Turn(new_turn_id(), TurnState.PREPARING)
@@ -202,8 +212,10 @@ class Conversation:
         if self._keep is not None:
             self._saving.add(self._spawn(self._keep(utterance)))
         prepared, self.prepared = self.prepared, None
-        if prepared is None:
-            self._start(TurnInput(audio=_audio(utterance), segmented=True))
+        if prepared is None or self.line.staff_holds:
+            if prepared is not None:
+                prepared[0].cancel(self.sink)
+            self._ask(TurnInput(audio=_audio(utterance), segmented=True))
             return
         turn, session, line = prepared
         self._stop("new question")
@@ -224,6 +236,18 @@ class Conversation:
             self.prepared = None
 
     # --- turns ------------------------------------------------------------------------------
+    def _ask(self, inp: TurnInput) -> None:
+        """The citizen's question. While a person holds the conversation it is theirs: it runs
+        on a turn of its own that neither stops the person's words nor is stopped by them, and
+        is shown to them, never answered here (even if they hand back meanwhile)."""
+        if not self.line.staff_holds:
+            self._start(inp)
+            return
+        turn = Turn(new_turn_id(), TurnState.RUNNING, asked_at=self.clock())
+        session = Session(self.session.language, self.session.context, HeldLine())
+        self._aside.add(turn)
+        turn.task = self._spawn(self._run(turn, inp, session))
+
     def _start(self, inp: TurnInput, reason: str = "new question") -> Turn:
         self._stop(reason)
         turn = Turn(new_turn_id(), TurnState.RUNNING, asked_at=self.clock())
@@ -335,13 +359,31 @@ class Conversation:
 
     def _finish(self, turn: Turn) -> None:
         turn.state = TurnState.DONE
+        self._aside.discard(turn)
         self.emit(turn.metrics(self.clock(), self._at(turn)))
         if self.turn is turn:
             self.turn = None
             self._state("listening")
+            if self._after_words:
+                self.say(*self._after_words.popleft())
 
     def say(self, say: Say, reason: str) -> None:
-        self._start(TurnInput(say=say), reason)
+        """Speak `say`. Nothing cuts a staff member's words, and their words do not cut news
+        of the hand-off: each waits for the other to end."""
+        now = self.turn if self.turn is not None and self.turn.live else None
+        if now is not None and (
+            now.speaker == "staff" or (now.speaker is not None and say.speaker == "staff")
+        ):
+            self._after_words.append((say, reason))
+            return
+        turn = self._start(TurnInput(say=say), reason)
+        turn.speaker = say.speaker
+
+    def _forget_asides(self) -> None:
+        for turn in self._aside:
+            turn.cancel(self.sink)
+        self._aside.clear()
+        self._after_words.clear()
 
     # --- client messages --------------------------------------------------------------------
     def receive(self, raw: object) -> None:
@@ -356,7 +398,7 @@ class Conversation:
         if not self.active and not isinstance(msg, ev.Reset):
             raise BadMessage("the session is queued; please wait")
         if isinstance(msg, ev.AskText):
-            self._start(TurnInput(text=msg.text))
+            self._ask(TurnInput(text=msg.text))
         elif isinstance(msg, ev.PickLanguage):
             lang = self.session.language = normalize_code(msg.lang)
             self.emit(
@@ -368,7 +410,8 @@ class Conversation:
             self.request_handoff("button")
         elif isinstance(msg, ev.CancelHandoff):
             self.cancel_handoff()
-        elif isinstance(msg, ev.Interrupt):
+        elif isinstance(msg, ev.Interrupt):  # the stop button stops staff's words too
+            self._after_words.clear()
             self._stop("interrupted")
             self._state("listening")
         elif isinstance(msg, ev.Reset):
@@ -384,6 +427,7 @@ class Conversation:
     def reset(self) -> None:
         """Forget the person: their turn, what they said, their hand-off."""
         self._drop_prepared()
+        self._forget_asides()
         self._stop("reset")
         if self._hearing is not None:
             self._hearing.reset()
@@ -448,6 +492,7 @@ class Conversation:
             return
         self.closed = True
         self._drop_prepared()
+        self._forget_asides()
         self._stop("closed")
         if reason == "idle":
             self._state("idle")

@@ -115,6 +115,20 @@ class DeferredLine:
             self._noted = None
 
 
+class HeldLine:
+    """The line as a question for the person holding the conversation sees it: held, so the
+    question is shown to them and not answered, whatever happens to the hand-off meanwhile."""
+
+    @property
+    def staff_holds(self) -> bool:
+        return True
+
+    async def consider(
+        self, kind: str, language: str, question: str | None
+    ) -> HandoffStatus | None:
+        return None
+
+
 class Line(Protocol):
     """What a turn needs of the line (`HandoffLine`, or `DeferredLine` while preparing)."""
 

@@ -4,7 +4,8 @@
 resumes and ends; this class keeps the pre-roll (the 0.4 s before a start) and the utterance,
 and tells the conversation (`Listener`). While a reply plays, the first window that is likely
 speech (and not our own reply coming back) pauses the output at once; a confirmed start of
-speech is a barge-in, and without one the reply plays on after `barge_in_confirm_ms`.
+speech is a barge-in, and without one the reply plays on after `barge_in_confirm_ms`. What
+the listener says is not `interruptible` (a staff member's words) is neither paused nor stopped.
 The turn ends after `end_of_turn_silence_ms` of silence, or after `early_end_ms` when the
 conversation says the answer to what was said up to the pause is ready (`answer_ready`).
 """
@@ -51,6 +52,9 @@ class Output(Protocol):
 
 
 class Listener(Protocol):
+    @property
+    def interruptible(self) -> bool: ...  # may the citizen's voice stop what plays?
+
     def speech_started(self) -> None: ...
 
     def speech_paused(self, utterance: np.ndarray) -> None: ...
@@ -93,7 +97,7 @@ class Hearing:
         self.vad.start_threshold = vad.barge_in_threshold if playing else vad.start_threshold
         events = await self._run_vad(self.vad.process, pcm)
         (self._utterance if self.speaking else self._preroll).append(pcm)
-        if playing and not self.speaking:
+        if playing and not self.speaking and self._listener.interruptible:
             self._maybe_hold(any(e.kind == "start" for e in events))
         for e in events:
             if e.kind == "start":

@@ -45,6 +45,9 @@ class Turn:
     queued_s: float = 0.0  # seconds of audio handed to the output
     first_audio_at: float | None = None
     replying: bool = False  # ReplyStarted went out
+    # words said as they are (`Say`): by "staff" (the citizen's voice does not stop them) or
+    # the "assistant" (news of the hand-off); None: the answer to a question
+    speaker: str | None = None
     said: list[str] = field(default_factory=list)
     heard: str = ""  # the transcript (of a prepared turn: up to the pause)
     marks: dict[str, float] = field(default_factory=dict)  # event type -> t (turn-relative)
