@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEBS   := espeak-ng
-TEST_DEBS := chromium sox fonts-noto-core fonts-noto-cjk nginx-light openssl
+TEST_DEBS := chromium sox fonts-noto-core fonts-noto-cjk nginx-light openssl postgresql
 
 .PHONY: run test setup system-deps test-system-deps models lint bench clean
 

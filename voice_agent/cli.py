@@ -464,7 +464,7 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
     from voice_agent.content.accounts import AccountRepo, check_new_account
     from voice_agent.content.db import connect
 
-    conn = connect(settings.db_path)
+    conn = connect(settings.database)
     try:
         repo = AccountRepo(conn)
         if args.action == "list":

@@ -249,6 +249,11 @@ class Settings:
     var_dir: Path = Path("var")
     faq_dir: Path = Path("faq_db")
     default_language: str = "pt"
+    # Where the content (versions, accounts, inbox) and the console's records live: "" is the
+    # SQLite file in var_dir; "postgresql://user:pass@host/db" is PostgreSQL (the environment
+    # variable VOICE_AGENT_DATABASE_URL, if set, wins). The FAQ search index stays a local
+    # SQLite file in var_dir either way: it is rebuilt from the published content.
+    database_url: str = ""
     stt: SttSettings = field(default_factory=SttSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)
@@ -273,6 +278,11 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.path(self.var_dir) / "voice_agent.sqlite3"
+
+    @property
+    def database(self) -> Path | str:
+        """The content and console database: a PostgreSQL URL, or the SQLite file."""
+        return self.database_url or self.db_path
 
     def model_path(self, p: str) -> Path:
         q = Path(p)
@@ -337,4 +347,11 @@ def load_settings(config_file: Path | None = None, root: Path | None = None) -> 
         settings = _merge(settings, data, "")
     elif config_file is not None:
         raise ConfigError(f"config file not found: {config_file}")
+    url = os.environ.get("VOICE_AGENT_DATABASE_URL")
+    if url:
+        settings = replace(settings, database_url=url)
+    if settings.database_url and not settings.database_url.startswith(
+        ("postgresql://", "postgres://")
+    ):
+        raise ConfigError("database_url must be empty (SQLite) or start with postgresql://")
     return settings

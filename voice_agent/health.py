@@ -55,4 +55,6 @@ def storage_problem(exc: sqlite3.Error) -> str:
         return "read-only"
     if "full" in text:
         return "disk full"
+    if "postgresql" in text and ("connect" in text or "terminat" in text or "closed" in text):
+        return "database server unreachable"
     return "database error"

@@ -56,11 +56,12 @@ class Listener:
         self.viewing.append(viewing)
 
 
-def console_settings(tmp: Path, faq: Path, **console: Any) -> Settings:
+def console_settings(tmp: Path, faq: Path, database_url: str = "", **console: Any) -> Settings:
     return Settings(
         root=tmp,
         faq_dir=faq,
         var_dir=tmp / "var",
+        database_url=database_url,
         content=ContentSettings(watch_files=False),
         handoff=ALWAYS_OPEN,
         console=ConsoleSettings(**{"reconnect_grace_s": 0.2, **console}),
@@ -68,7 +69,7 @@ def console_settings(tmp: Path, faq: Path, **console: Any) -> Settings:
 
 
 def add_users(settings: Settings) -> None:
-    conn = connect(settings.db_path)
+    conn = connect(settings.database)
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     repo = AccountRepo(conn)
     for name, role in USERS.items():
@@ -85,8 +86,9 @@ def make_console_app(
 
 
 @pytest.fixture
-def csettings(tmp_path: Path, faq_dir: Path) -> Settings:  # noqa: F811 (the fixture)
-    return console_settings(tmp_path, faq_dir)
+def csettings(tmp_path: Path, faq_dir: Path, database_url: str) -> Settings:  # noqa: F811
+    """On SQLite and on PostgreSQL (tests/conftest.py)."""
+    return console_settings(tmp_path, faq_dir, database_url)
 
 
 @pytest.fixture

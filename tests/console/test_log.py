@@ -36,8 +36,10 @@ class Clock:
 
 
 @pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[tuple[ConversationLog, list[dict[str, Any]]]]:
-    db = ConsoleDb(tmp_path / "db.sqlite3")
+async def log(
+    tmp_path: Path, database_url: str
+) -> AsyncIterator[tuple[ConversationLog, list[dict[str, Any]]]]:
+    db = ConsoleDb(database_url or tmp_path / "db.sqlite3")  # SQLite and PostgreSQL
     db.conn.execute(  # the FAQ's published version of "nif" (the content tables are there)
         "INSERT INTO content_versions (entry_id, version, state, body, author, created_at) "
         "VALUES ('nif', 3, 'published', '{}', 'ed', 0)"

@@ -18,14 +18,15 @@ DAY = 86_400.0
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
+def config(tmp_path: Path, database_url: str) -> Path:
+    """SQLite, or PostgreSQL (`database_url` in the file the command reads)."""
     cfg = tmp_path / "voice-agent.toml"
     cfg.write_text(
-        f'var_dir = "{tmp_path / "var"}"\n[privacy]\ntranscript_retention_days = 30\n'
-        "audio_retention_days = 7\n",
+        f'var_dir = "{tmp_path / "var"}"\ndatabase_url = "{database_url}"\n'
+        "[privacy]\ntranscript_retention_days = 30\naudio_retention_days = 7\n",
         encoding="utf-8",
     )
-    conn = connect(tmp_path / "var" / "voice_agent.sqlite3")
+    conn = connect(database_url or tmp_path / "var" / "voice_agent.sqlite3")
     now = time.time()
     for sid, age in (("fresh", 1), ("old", 40)):
         store.add_turn(

@@ -37,17 +37,20 @@ def faq_dir(tmp_path: Path) -> Path:
     return d
 
 
-def make_settings(tmp_path: Path, faq_dir: Path, *, watch: bool = False) -> Settings:
+def make_settings(
+    tmp_path: Path, faq_dir: Path, *, watch: bool = False, database_url: str = ""
+) -> Settings:
     return Settings(
         root=tmp_path,
         faq_dir=faq_dir,
         var_dir=tmp_path / "var",
+        database_url=database_url,
         content=ContentSettings(watch_files=watch),
     )
 
 
 def add_users(settings: Settings) -> None:
-    conn = connect(settings.db_path)
+    conn = connect(settings.database)
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # verify reads these
     repo = AccountRepo(conn)
     for name, role in USERS.items():
@@ -69,8 +72,9 @@ def make_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, faq_dir: Path) -> Settings:
-    return make_settings(tmp_path, faq_dir)
+def settings(tmp_path: Path, faq_dir: Path, database_url: str) -> Settings:
+    """On SQLite and on PostgreSQL (tests/conftest.py)."""
+    return make_settings(tmp_path, faq_dir, database_url=database_url)
 
 
 @pytest.fixture

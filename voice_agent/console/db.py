@@ -118,9 +118,10 @@ CREATE INDEX IF NOT EXISTS console_audit_at ON console_audit (at);
 """
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """The database with the content and the console tables (any one thread at a time)."""
-    conn = connect_content(path)
+def connect(target: Path | str) -> sqlite3.Connection:
+    """The database with the content and the console tables (any one thread at a time);
+    `target`: the SQLite file or a PostgreSQL URL."""
+    conn = connect_content(target)
     conn.executescript(SCHEMA)
     return conn
 
@@ -128,9 +129,9 @@ def connect(path: Path) -> sqlite3.Connection:
 class ConsoleDb:
     """The connection and its worker thread: `await db.run(fn, ...)` runs `fn(conn, ...)`."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.conn = connect(path)
+    def __init__(self, target: Path | str) -> None:
+        self.path = target
+        self.conn = connect(target)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-db")
         self.done = 0  # calls that succeeded (the log's sign that the database works again)
 

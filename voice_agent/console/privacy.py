@@ -28,7 +28,7 @@ def audio_folder(settings: Settings) -> Any:
 def purge_all(settings: Settings, now: float | None = None) -> dict[str, int]:
     now = time.time() if now is None else now
     p = settings.privacy
-    conn = connect(settings.db_path)
+    conn = connect(settings.database)
     try:
         removed = store.purge(
             conn,
@@ -46,7 +46,7 @@ def purge_all(settings: Settings, now: float | None = None) -> dict[str, int]:
 
 
 def export_session(settings: Settings, session_id: str) -> dict[str, Any] | None:
-    conn = connect(settings.db_path)
+    conn = connect(settings.database)
     try:
         out = history.export(conn, session_id)
         if out is not None:

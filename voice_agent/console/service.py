@@ -78,7 +78,7 @@ class ConsoleService:
         self.clock = clock
         self.entries = entries
         self.redactor = redactor
-        self.db = ConsoleDb(settings.db_path)
+        self.db = ConsoleDb(settings.database)
         self.writer = Writer(self.db)
         self.metrics = Metrics()
         c = settings.console

@@ -175,8 +175,8 @@ def save_handoff(conn: sqlite3.Connection, h: dict[str, Any]) -> None:
             "(:id, :session_id, :language, :reason, :question, :state, :created_at, "
             ":accepted_at, :ended_at, :staff, :outcome) ON CONFLICT (id) DO UPDATE SET "
             "state = excluded.state, accepted_at = excluded.accepted_at, "
-            "ended_at = excluded.ended_at, staff = COALESCE(excluded.staff, staff), "
-            "outcome = excluded.outcome",
+            "ended_at = excluded.ended_at, "
+            "staff = COALESCE(excluded.staff, console_handoffs.staff), outcome = excluded.outcome",
             h,
         )
 

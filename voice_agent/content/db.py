@@ -11,7 +11,9 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar, cast
+
+from voice_agent.content.postgres import PgConnection, is_url
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -128,9 +130,14 @@ def open_sqlite(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the database (creating the content tables); usable from any one thread at a time."""
-    conn = open_sqlite(path)
+def connect(target: Path | str) -> sqlite3.Connection:
+    """Open the database (creating the content tables); usable from any one thread at a time.
+    `target`: the SQLite file, or a PostgreSQL URL (`Settings.database`)."""
+    if is_url(target):
+        pg = PgConnection(str(target))
+        pg.executescript(SCHEMA)
+        return cast(sqlite3.Connection, pg)  # the part of sqlite3's interface the code uses
+    conn = open_sqlite(Path(target))
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     _widen_roles(conn)
@@ -141,9 +148,9 @@ def connect(path: Path) -> sqlite3.Connection:
 class ContentDb:
     """The connection and its worker thread: `await db.run(fn, ...)` runs `fn` there."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.conn = connect(path)
+    def __init__(self, target: Path | str) -> None:
+        self.path = target
+        self.conn = connect(target)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="content-db")
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

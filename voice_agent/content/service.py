@@ -44,7 +44,7 @@ class ContentService:
         self.settings = settings
         self.engine = engine
         self.clock = clock
-        self.db = ContentDb(settings.db_path)
+        self.db = ContentDb(settings.database)
         self.folder = EntriesFolder(settings.path(settings.faq_dir) / "entries")
         self.redactor = Redactor()
         self.workflow = Workflow(
