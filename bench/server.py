@@ -29,16 +29,20 @@ def running_server(
     extra_server_settings: str = "",
     var_dir: Path = ROOT / "var" / "test",
     checkout: Path = ROOT,
+    top_settings: str = "",
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`voice-agent serve` on 127.0.0.1 with ICE on loopback only; yields (url, process).
-    `checkout`: whose code runs (another worktree: an earlier release, side by side)."""
+    `checkout`: whose code runs (another worktree: an earlier release, side by side);
+    `top_settings`: top-level TOML lines (database_url, faq_dir), before `[server]`."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     cfg = folder / "voice-agent.toml"
     models = f'models_dir = "{ROOT / "models"}"\n' if checkout != ROOT else ""
     cfg.write_text(
         models
-        + f'var_dir = "{var_dir}"\n[server]\nice_host_addresses = ["127.0.0.1"]\n'
+        + f'var_dir = "{var_dir}"\n'
+        + top_settings
+        + '[server]\nice_host_addresses = ["127.0.0.1"]\n'
         + extra_server_settings,
         encoding="utf-8",
     )

@@ -17,7 +17,8 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 @pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx not installed (make test installs it)"
 )
-def test_nginx_accepts_the_site(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["voice-agent.conf", "voice-agent-workers.conf"])
+def test_nginx_accepts_the_site(tmp_path: Path, name: str) -> None:
     cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
     subprocess.run(
         [
@@ -39,7 +40,7 @@ def test_nginx_accepts_the_site(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    site = (DEPLOY / "nginx" / "voice-agent.conf").read_text()
+    site = (DEPLOY / "nginx" / name).read_text()
     site = site.replace("/etc/ssl/voice-agent/", f"{tmp_path}/").replace(
         "listen 443", "listen 127.0.0.1:18443"
     )

@@ -116,26 +116,39 @@ class Retriever:
         self._questions = np.zeros((0, EMBEDDING_DIM), np.float32)
         self._answers = np.zeros((0, EMBEDDING_DIM), np.float32)
         self._answer_entry = np.zeros(0, np.int64)
+        # the vectors in use, by (passage?, text): a publish looks up only new texts
+        self._memo: dict[tuple[bool, str], np.ndarray] = {}
+        self._fitted: frozenset[str] | None = None  # the questions the screener was fit on
 
     def _vectors(
-        self, texts: list[str], passages: bool = False, progress: Progress | None = None
+        self,
+        texts: list[str],
+        passages: bool = False,
+        progress: Progress | None = None,
+        memo: dict[tuple[bool, str], np.ndarray] | None = None,
     ) -> np.ndarray:
+        """Vectors of `texts`: from memory, else the store's cache, else embedded (and kept).
+        `memo` collects them for the next rebuild."""
         kind = "passage" if passages else "query"
-        keys = [embedding_key(f"{self._embedder.name}:{kind}", t) for t in texts]
-        cached = self.store.cached_vectors(keys)
-        missing = [i for i, k in enumerate(keys) if k not in cached]
+        out = {t: v for t in texts if (v := self._memo.get((passages, t))) is not None}
+        rest = list(dict.fromkeys(t for t in texts if t not in out))
+        keys = {t: embedding_key(f"{self._embedder.name}:{kind}", t) for t in rest}
+        cached = self.store.cached_vectors(list(keys.values()))
+        out.update((t, cached[keys[t]]) for t in rest if keys[t] in cached)
+        missing = [t for t in rest if keys[t] not in cached]
         embed = self._embedder.embed_passages if passages else self._embedder.embed
         for start in range(0, len(missing), 64):
             batch = missing[start : start + 64]
-            fresh = embed([texts[i] for i in batch])
-            new = {keys[i]: fresh[j] for j, i in enumerate(batch)}
-            self.store.store_vectors(new)
-            cached.update(new)
+            fresh = embed(batch)
+            self.store.store_vectors({keys[t]: fresh[j] for j, t in enumerate(batch)})
+            out.update((t, fresh[j]) for j, t in enumerate(batch))
             if progress:
                 progress(start + len(batch), len(missing))
+        if memo is not None:
+            memo.update(((passages, t), out[t]) for t in texts)
         if not texts:
             return np.zeros((0, EMBEDDING_DIM), np.float32)
-        return np.stack([cached[k] for k in keys]).astype(np.float32)
+        return np.stack([out[t] for t in texts]).astype(np.float32)
 
     def rebuild(self, progress: Progress | None = None) -> None:
         """(Re)load entries and vectors from the store; blocking, call via the worker.
@@ -151,9 +164,16 @@ class Retriever:
         answers = [(e, loc.answer) for e in self._ids for loc in self.entries[e].languages.values()]
         self._answer_entry = np.array([index[e] for e, _ in answers], np.int64)
         texts = [r[2] for r in self._rows]
-        self._questions = self._vectors(texts, progress=progress)
-        self._answers = self._vectors([a for _, a in answers], passages=True, progress=progress)
-        self._screener.fit(self._questions, self._vectors)
+        memo: dict[tuple[bool, str], np.ndarray] = {}
+        self._questions = self._vectors(texts, progress=progress, memo=memo)
+        self._answers = self._vectors(
+            [a for _, a in answers], passages=True, progress=progress, memo=memo
+        )
+        self._memo = memo
+        questions = frozenset(texts)
+        if questions != self._fitted:  # (an edited answer leaves the screener as it is)
+            self._screener.fit(self._questions, self._vectors)
+            self._fitted = questions
 
     @property
     def routes(self) -> Routes:

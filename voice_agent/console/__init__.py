@@ -44,6 +44,9 @@ def install(app: FastAPI, settings: Settings, web_dir: Path) -> None:
                 lambda: services.engine.retriever.entries,
                 health=services.engine.health,  # database failures show in /healthz
             )
+            cluster = getattr(a.state, "cluster", None)
+            if cluster is not None:  # other workers' live sessions (voice_agent/cluster.py)
+                console.join(cluster)
             await console.start()
             # Every transport's conversations ask this desk for a person (WebRTC sessions; the
             # text transport too where there is one). They are built before the console is.

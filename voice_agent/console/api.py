@@ -61,6 +61,16 @@ async def visible_session(svc: ConsoleService, user: Principal, session_id: str)
             "live": True,
         }
     detail = await svc.db.run(store.session_detail, session_id)
+    remote = svc.remote_summary(session_id)  # live on another worker: its turns are stored
+    if remote is not None:
+        return {
+            "session": remote,
+            "turns": detail["turns"] if detail else [],
+            "flags": detail["flags"] if detail else [],
+            "handoff": None,
+            "watchers": svc.hub.watchers(session_id),
+            "live": True,
+        }
     if detail is None:
         raise NotFound(f"no conversation {session_id!r}")
     if user.role != "supervisor" and not await svc.db.run(
@@ -81,7 +91,7 @@ def make_router(resolve: Resolve, access: Access) -> APIRouter:
     async def sessions(user: User, request: Request) -> dict[str, Any]:
         """Live sessions, flagged ones first; the hand-off queue; who is on duty."""
         svc = resolve(request)
-        live = [s.summary() for s in svc.log.live.values()]
+        live = svc.live_summaries()
         live.sort(key=lambda s: (not s["flags"], -s["last_activity"]))
         return {**svc.presence(), "sessions": live, "handoffs": svc.queue_view()}
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import voice_agent
 from voice_agent.answer.refusal_cues import InjectionCues
+from voice_agent.cluster import Cluster
 from voice_agent.config import Settings
 from voice_agent.console import store
 from voice_agent.console.db import ConsoleDb
@@ -23,6 +24,7 @@ from voice_agent.console.flags import FlagRules
 from voice_agent.console.hub import Hub
 from voice_agent.console.metrics import Metrics
 from voice_agent.console.observer import ConversationLog
+from voice_agent.console.remote import RemoteSessions
 from voice_agent.content.faq import FaqEntry
 from voice_agent.content.redact import Redactor
 from voice_agent.conversation.bus import EventBus
@@ -85,7 +87,8 @@ class ConsoleService:
         self.desk = Desk(
             settings.handoff, c.reconnect_grace_s, redactor.redact, self._handoff, clock
         )
-        self.hub = Hub(self.desk.viewing)
+        self.hub = Hub(self._watched)
+        self.remote: RemoteSessions | None = None  # other workers' sessions (join)
         self.desk.duty_listeners.append(lambda on: self.hub.publish(self.presence()))
         cues = InjectionCues(CUES) if CUES.exists() else None
         self.log = ConversationLog(
@@ -95,7 +98,7 @@ class ConsoleService:
             lambda: FlagRules(cues, c.low_confidence, c.slow_first_audio_ms),
             self.metrics,
             lambda: {k: e.topic for k, e in entries().items()},
-            self.hub.publish,
+            self._notify,
             clock,
             c.low_confidence,
             health,
@@ -103,6 +106,29 @@ class ConsoleService:
         self._bus = bus
         self._purger: asyncio.Task[None] | None = None
         self._gauges()
+
+    def join(self, cluster: Cluster) -> None:
+        """Other workers on the same database: share the live feed, list their sessions."""
+        local = lambda: [s.summary() for s in self.log.live.values()]  # noqa: E731
+        self.remote = RemoteSessions(cluster, self.hub.publish, local, self.desk.viewing)
+
+    def _notify(self, message: dict[str, Any]) -> None:
+        self.hub.publish(message)
+        if self.remote is not None:
+            self.remote.share(message)
+
+    def _watched(self, session_id: str, viewing: bool) -> None:
+        self.desk.viewing(session_id, viewing)
+        if self.remote is not None:
+            self.remote.watching(session_id, viewing)
+
+    def live_summaries(self) -> list[dict[str, Any]]:
+        """Every live session: this worker's, and the other workers' (cluster)."""
+        mine = [s.summary() for s in self.log.live.values()]
+        return mine + (self.remote.summaries() if self.remote is not None else [])
+
+    def remote_summary(self, session_id: str) -> dict[str, Any] | None:
+        return self.remote.get(session_id) if self.remote is not None else None
 
     def _gauges(self) -> None:
         m = self.metrics
@@ -138,12 +164,16 @@ class ConsoleService:
         await self.purge()
         await self.log.start()
         self.desk.start()
+        if self.remote is not None:
+            self.remote.start()
         self._purger = asyncio.create_task(self._purge_daily(), name="console-purge")
 
     async def stop(self) -> None:
         if self._purger is not None:
             self._purger.cancel()
             await asyncio.gather(self._purger, return_exceptions=True)
+        if self.remote is not None:
+            await self.remote.stop()
         self.desk.stop()
         await self.log.stop()
         await self.writer.stop()

@@ -112,7 +112,7 @@ def make_ws_router(resolve: ResolveWs, access: Access) -> APIRouter:
                 **svc.presence(),
                 "type": "hello",
                 "me": {"username": user.username, "role": user.role, "name": name},
-                "sessions": [s.summary() for s in svc.log.live.values()],
+                "sessions": svc.live_summaries(),
                 "handoffs": svc.queue_view(),
             }
         )
@@ -162,7 +162,7 @@ async def _receive(
             viewer.put({"type": "error", "code": "bad_message", "message": "hello was said"})
         elif kind == "watch":
             sid = msg["session_id"]
-            if sid not in svc.log.live:
+            if sid not in svc.log.live and svc.remote_summary(sid) is None:
                 viewer.put(
                     {"type": "error", "code": "not_found", "message": "no such live session"}
                 )

@@ -16,6 +16,7 @@ from typing import ParamSpec, TypeVar, cast
 from voice_agent.content.postgres import PgConnection, is_url
 
 T = TypeVar("T")
+CONTENT_LOCK = 0x66617100  # PostgreSQL advisory lock: publishing and file imports
 P = ParamSpec("P")
 
 USERS_TABLE = """CREATE TABLE IF NOT EXISTS content_users (
@@ -156,6 +157,15 @@ class ContentDb:
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    def exclusive(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn` while no other worker on the same PostgreSQL database runs an exclusive
+        change (publishing, importing files); on SQLite, one process: just `fn`. Call it in
+        the worker thread: `await db.run(db.exclusive, fn, ...)`."""
+        if not isinstance(self.conn, PgConnection):
+            return fn(*args, **kwargs)
+        with self.conn.advisory_lock(CONTENT_LOCK):
+            return fn(*args, **kwargs)
 
     def close(self) -> None:
         """Let queued work finish, then close the connection."""

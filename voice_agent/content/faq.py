@@ -212,36 +212,47 @@ class FaqStore:
                 self.db.execute("INSERT INTO texts_fts(texts_fts) VALUES('rebuild')")
 
     def replace_all(self, entries: Iterable[FaqEntry]) -> None:
+        """Answer from exactly these entries: those whose body changed (or are new) are
+        written again, those gone are removed, the others are left as they are."""
         self._common = {}
+        new = {e.id: e for e in entries}
+        bodies = {e.id: json.dumps(e.to_body(), ensure_ascii=False) for e in new.values()}
+        stored = dict(self.db.execute("SELECT id, body FROM entries").fetchall())
+        stale = [i for i, body in stored.items() if bodies.get(i) != body]
         with self.db:
-            self.db.execute("DELETE FROM entries")
-            self.db.execute("DELETE FROM texts")
-            self.db.execute("INSERT INTO texts_fts(texts_fts) VALUES('delete-all')")
-            for e in entries:
-                self.db.execute(
-                    "INSERT INTO entries VALUES (?,?,?,?,?,?)",
-                    (
-                        e.id,
-                        e.topic,
-                        e.owner,
-                        e.last_reviewed,
-                        json.dumps(list(e.sources)),
-                        json.dumps(e.to_body(), ensure_ascii=False),
-                    ),
+            for entry_id in stale:
+                self._remove(entry_id)
+            for entry_id, e in new.items():
+                if stored.get(entry_id) != bodies[entry_id]:
+                    self._insert(e, bodies[entry_id])
+
+    def _remove(self, entry_id: str) -> None:
+        for rowid, text in self.db.execute(
+            "SELECT id, text FROM texts WHERE entry_id = ?", (entry_id,)
+        ).fetchall():  # an external-content index is told the old text of what goes
+            self.db.execute(
+                "INSERT INTO texts_fts(texts_fts, rowid, text) VALUES('delete', ?, ?)",
+                (rowid, text),
+            )
+        self.db.execute("DELETE FROM texts WHERE entry_id = ?", (entry_id,))
+        self.db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+
+    def _insert(self, e: FaqEntry, body: str) -> None:
+        self.db.execute(
+            "INSERT INTO entries VALUES (?,?,?,?,?,?)",
+            (e.id, e.topic, e.owner, e.last_reviewed, json.dumps(list(e.sources)), body),
+        )
+        for code, loc in e.languages.items():
+            rows = [("question", loc.question)] + [("paraphrase", p) for p in loc.paraphrases]
+            rows.append(("answer", loc.answer))
+            for kind, text in rows:
+                cur = self.db.execute(
+                    "INSERT INTO texts(entry_id, lang, kind, text) VALUES (?,?,?,?)",
+                    (e.id, code, kind, text),
                 )
-                for code, loc in e.languages.items():
-                    rows = [("question", loc.question)] + [
-                        ("paraphrase", p) for p in loc.paraphrases
-                    ]
-                    rows.append(("answer", loc.answer))
-                    for kind, text in rows:
-                        cur = self.db.execute(
-                            "INSERT INTO texts(entry_id, lang, kind, text) VALUES (?,?,?,?)",
-                            (e.id, code, kind, text),
-                        )
-                        self.db.execute(
-                            "INSERT INTO texts_fts(rowid, text) VALUES (?,?)", (cur.lastrowid, text)
-                        )
+                self.db.execute(
+                    "INSERT INTO texts_fts(rowid, text) VALUES (?,?)", (cur.lastrowid, text)
+                )
 
     def entries(self) -> dict[str, FaqEntry]:
         out: dict[str, FaqEntry] = {}

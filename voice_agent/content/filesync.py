@@ -140,7 +140,7 @@ class FileSync:
     async def sync_all(self) -> SyncReport:
         """At start-up: import every file, then answer from the published set."""
         async with self.wf.publish_lock:
-            report = await self.wf.db.run(self._sync_all)
+            report = await self.wf.db.run(self.wf.db.exclusive, self._sync_all)
             await self.wf.go_live()
         self._log(report, "start-up sync")
         return report
@@ -149,7 +149,7 @@ class FileSync:
         """Files changed outside the editor (git pull, a text editor): import them."""
         paths = list(paths)
         async with self.wf.publish_lock:
-            report = await self.wf.db.run(self._sync_paths, paths)
+            report = await self.wf.db.run(self.wf.db.exclusive, self._sync_paths, paths)
             if report.changed:
                 await self.wf.go_live()
         self._log(report, "re-import")

@@ -13,6 +13,7 @@ A connection lost (server restarted, network cut) is opened again on the next st
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -194,6 +195,16 @@ class PgConnection:
                 conn.execute(ddl.encode())  # bytes: no placeholders are looked for
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
+
+    @contextlib.contextmanager
+    def advisory_lock(self, key: int) -> Iterator[None]:
+        """Held across transactions, until the block ends (other workers wait for it)."""
+        self.execute("SELECT pg_advisory_lock(?)", (key,))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):  # a lost connection released it
+                self.execute("SELECT pg_advisory_unlock(?)", (key,))
 
     def __enter__(self) -> PgConnection:
         block = self._open().transaction()

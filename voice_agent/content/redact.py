@@ -54,9 +54,21 @@ def public_numbers(entries: Iterable[FaqEntry]) -> frozenset[str]:
 class Redactor:
     def __init__(self, public: frozenset[str] = frozenset()) -> None:
         self.public = public
+        self._phones: dict[str, frozenset[str]] = {}  # answer text -> its phone numbers
 
     def update(self, entries: Iterable[FaqEntry]) -> None:
-        self.public = public_numbers(entries)
+        """The public numbers of these entries. Runs on the event loop at every publish:
+        only answers not seen before are read (reading all 1,100 takes about 0.3 s)."""
+        known, self._phones = self._phones, {}
+        public: set[str] = set()
+        for e in entries:
+            for loc in e.languages.values():
+                phones = known.get(loc.answer)
+                if phones is None:
+                    phones = frozenset(extract_facts(loc.answer).phones)
+                self._phones[loc.answer] = phones
+                public |= phones
+        self.public = frozenset(public)
 
     def _number(self, m: re.Match[str]) -> str:
         raw = to_ascii_digits(m.group())

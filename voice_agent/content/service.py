@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from voice_agent.cluster import Cluster
 from voice_agent.config import Settings
 from voice_agent.content.accounts import Accounts
 from voice_agent.content.db import ContentDb
@@ -69,10 +70,26 @@ class ContentService:
         )
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
+        self.cluster: Cluster | None = None
+
+    def join(self, cluster: Cluster) -> None:
+        """Other workers on the same database: tell them of each publish, and reload theirs."""
+        self.cluster = cluster
+        cluster.on("published", self._reload)
 
     async def _go_live(self, entries: list[FaqEntry]) -> None:
+        if self.cluster is not None:  # committed: the others reload while this one does
+            self.cluster.send("published", {"entries": len(entries)})
         await self.engine.publish(entries)
         self.redactor.update(entries)
+
+    async def _reload(self, origin: str, _payload: dict[str, object]) -> None:
+        """Another worker published: answer from the published set in the database now."""
+        async with self.workflow.publish_lock:
+            entries = await self.workflow.published_entries()
+            await self.engine.publish(entries)
+            self.redactor.update(entries)
+        log.info("faq: reloaded %d published entries (published on %s)", len(entries), origin)
 
     async def start(self) -> None:
         await self.files.sync_all()

@@ -275,6 +275,11 @@ class Workflow:
 
     async def go_live(self) -> list[FaqEntry]:
         """Hand the published set to the engine (callers hold the publish lock)."""
+        entries = await self.published_entries()
+        await self._go_live(entries)
+        return entries
+
+    async def published_entries(self) -> list[FaqEntry]:
         published = await self.db.run(self.repo.all_published)
         entries: list[FaqEntry] = []
         for v in published:
@@ -282,12 +287,11 @@ class Workflow:
                 entries.append(to_entry(v.body, v.entry_id))
             except FaqFormatError as exc:  # published versions were checked; say so if not
                 log.error("published %s v%d is unreadable: %s", v.entry_id, v.version, exc)
-        await self._go_live(entries)
         return entries
 
     async def _live(self, fn: Callable[..., Version], *args: Any) -> Version:
         async with self._publish_lock:
-            v = await self.db.run(fn, *args)
+            v = await self.db.run(self.db.exclusive, fn, *args)  # one worker at a time
             await self.go_live()
             return v
 

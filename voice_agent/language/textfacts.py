@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 FactKind = Literal["url", "phone", "acronym", "number"]
@@ -34,6 +35,7 @@ _GROUP_SEP_RE = re.compile(rf"{_GROUP_SEP}+")
 _TLDS = "pt|eu|com|org|net"
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _PATH = r"(?:/[A-Za-z0-9\-._~/?#=&%+]*)?"
+OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit of another script (\d: Unicode Nd)
 URL_RE = re.compile(
     r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"
     rf"|(?<![A-Za-z0-9.\-@/_])(?:[A-Za-z0-9._%+\-]+@)?(?:{_LABEL}\.)+(?:{_TLDS})"
@@ -97,9 +99,7 @@ class FactSpan:
 
 def to_ascii_digits(text: str) -> str:
     """Map every Unicode decimal digit (٣, ۳, ३, ৩, ੩, ૩ ...) to 0-9; same length."""
-    return "".join(
-        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
-    )
+    return OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
 
 
 def normalize_url(raw: str) -> str:
@@ -174,6 +174,7 @@ def _phone_span(match: re.Match[str]) -> FactSpan | None:
     return FactSpan("phone", match.start(), match.end(), value, groups)
 
 
+@lru_cache(maxsize=8192)  # the FAQ's answers are read at every publish and every check
 def extract_facts(text: str) -> Facts:
     """The phones, numbers, acronyms and URLs of ``text``, normalised."""
     spans = find_fact_spans(text)

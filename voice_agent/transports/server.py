@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from voice_agent.cluster import Cluster
 from voice_agent.config import Settings
 from voice_agent.console import install as install_console
 from voice_agent.content.api import make_router as content_router
@@ -40,6 +41,7 @@ from voice_agent.transports.text import TextSessions
 
 WEB = Path(__file__).resolve().parents[2] / "web_client"
 log = logging.getLogger(__name__)
+SPILL_HEADER = "x-voice-agent-spill"  # set by the proxy: a full worker answers 503
 SHUTDOWN_S = 1.0  # at most this long closing sessions (the whole exit stays under 2 s)
 
 
@@ -87,6 +89,17 @@ def _error(exc: Exception) -> HTTPException:
     raise exc
 
 
+def _cluster_report(cluster: Cluster | None) -> dict[str, Any] | None:
+    """This worker and the others it hears (None: one worker on its own database)."""
+    if cluster is None:
+        return None
+    return {
+        "worker": cluster.name,
+        "connected": cluster.connected.is_set(),
+        "peers": sorted(cluster.alive()),
+    }
+
+
 def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
     restrict_ice_addresses(settings.server.ice_host_addresses)
 
@@ -94,13 +107,21 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = Services(settings)
         content = ContentService(settings, services.engine)
+        # Workers sharing a PostgreSQL database hear each other (voice_agent/cluster.py)
+        cluster = Cluster(settings.database_url) if settings.database_url else None
+        if cluster is not None:
+            content.join(cluster)
+            await cluster.start()
         await content.start()  # faq_db/ -> published versions -> engine (was engine.load_faq)
         await services.engine.warm_up()
         app.state.services = services
         app.state.content = content
+        app.state.cluster = cluster
         yield
         await services.close_sessions()
         await content.stop()
+        if cluster is not None:
+            await cluster.stop()
         services.engine.close()
 
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN (outbound traffic);
@@ -127,6 +148,7 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
             "tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
             "tts": tts,  # voice per language, voices that failed, reply-audio cache progress
+            "cluster": _cluster_report(getattr(request.app.state, "cluster", None)),
         }
 
     @app.get("/api/languages")
@@ -151,6 +173,10 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
     @app.post("/api/rtc/offer")
     async def rtc_offer(req: OfferRequest, request: Request) -> dict[str, Any]:
         client = request.client.host if request.client else "unknown"
+        if request.headers.get(SPILL_HEADER) == "1" and services(request).sessions.full:
+            # Behind a proxy with several workers (deploy/nginx/voice-agent-workers.conf):
+            # "try the next one"; the proxy's last try omits the header and is queued.
+            raise HTTPException(503, detail="this worker is full; another may have room")
         try:
             return await services(request).sessions.offer(
                 req.sdp, req.type, req.lang, client, resume=req.session_id

@@ -131,6 +131,11 @@ class SessionManager:
         return self.settings.max_active_sessions or os.cpu_count() or 1
 
     @property
+    def full(self) -> bool:
+        """A new session would wait in the queue here."""
+        return self.active_count >= self.capacity or bool(self.queue)
+
+    @property
     def active_count(self) -> int:
         return sum(1 for s in self.sessions.values() if s.conversation.active)
 

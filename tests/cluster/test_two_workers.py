@@ -1,0 +1,287 @@
+"""Two real `voice-agent serve` workers (real models) on one real PostgreSQL server, the way a
+site runs several behind a proxy: they share the content, the accounts and the conversation
+records, and hear each other over LISTEN/NOTIFY (voice_agent/cluster.py).
+
+- a login made on one worker is valid on the other (sessions are in the database);
+- once an answer is published on worker A (the request returned), worker B answers it within
+  a second (B reloads while A does; the wait printed also counts A's own publish);
+- a console signed in on worker A lists a live conversation held on worker B, opens it with
+  its transcript, and sees it leave when it ends.
+
+Each worker has its own var folder (its local search index, a copy of var/test's warm one)
+and both share one copy of faq_db/, as on one machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.sync.client import connect as ws_connect
+
+from bench.server import ROOT, free_port, running_server
+from tests.content.test_workflow import EXTRA, QUESTION, edited
+from tests.pg_server import PgServer
+
+PASSWORD = "correct horse battery staple"
+# Two workers that just started would each synthesise every answer into their reply-audio
+# cache for minutes, filling both cores: this test measures the cluster, not that.
+NO_PREFILL = "[tts]\nreply_cache_background = false\n"
+ONE_EACH = "max_active_sessions = 1\n"  # (in [server]) a second conversation spills or queues
+
+
+def wait_for(ok: Callable[[], Any], within: float, what: str) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        value = ok()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {within} s")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def workers(pg_server: PgServer) -> Iterator[tuple[str, str, Path]]:
+    url = pg_server.new_database()
+    folder = Path(tempfile.mkdtemp(prefix="voice-agent-cluster-"))
+    faq = folder / "faq_db"
+    shutil.copytree(ROOT / "faq_db", faq)
+    warm = ROOT / "var" / "test" / "voice_agent.sqlite3"
+    top = f'database_url = "{url}"\nfaq_dir = "{faq}"\n'
+    with ExitStack() as stack:
+        urls = []
+        for name in ("a", "b"):
+            var = folder / f"var-{name}"
+            var.mkdir()
+            if warm.exists():  # the embeddings cache: a start in seconds, not minutes
+                shutil.copy(warm, var / "voice_agent.sqlite3")
+            found, _proc = stack.enter_context(
+                running_server(folder / name, ONE_EACH + NO_PREFILL, var_dir=var, top_settings=top)
+            )
+            urls.append(found)
+        config = folder / "a" / "voice-agent.toml"
+        for user, role in (("ed", "editor"), ("rita", "reviewer"), ("sam", "staff")):
+            done = subprocess.run(
+                [sys.executable, "-m", "voice_agent.cli", "--config", str(config), "users", "add",
+                 user, "--role", role, "--password-stdin"],
+                input=PASSWORD + "\n", text=True, cwd=ROOT, capture_output=True,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        yield urls[0], urls[1], folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def login(base: str, user: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    r = client.post("/api/auth/login", json={"username": user, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return client
+
+
+def peers(base: str) -> list[str]:
+    return httpx.get(f"{base}/healthz", timeout=10).json()["cluster"]["peers"]  # type: ignore[no-any-return]
+
+
+def test_the_workers_hear_each_other(workers: tuple[str, str, Path]) -> None:
+    a, b, _ = workers
+    name_a = httpx.get(f"{a}/healthz").json()["cluster"]["worker"]
+    name_b = httpx.get(f"{b}/healthz").json()["cluster"]["worker"]
+    assert name_a != name_b
+    wait_for(lambda: name_b in peers(a) and name_a in peers(b), 20, "heartbeats")
+
+
+def test_a_publish_on_one_worker_is_answered_by_the_other_within_a_second(
+    workers: tuple[str, str, Path],
+) -> None:
+    a, b, _ = workers
+    ed = login(a, "ed")
+    latest = ed.get("/api/faq/entries/nif").json()["latest"]
+    new_answer = latest["body"]["languages"]["en"]["answer"] + EXTRA
+    r = ed.put(
+        "/api/faq/entries/nif",
+        json={"base_version": latest["version"], "body": edited(latest["body"]), "note": "x"},
+    )
+    assert r.status_code == 200, r.text
+    version = r.json()["version"]
+    assert ed.post("/api/faq/entries/nif/submit", json={"version": version}).status_code == 200
+    rita = login(b, "rita")  # signs in on B; publishes through A with the same cookie
+    rita_on_a = httpx.Client(base_url=a, cookies=rita.cookies, headers=rita.headers, timeout=30)
+    before = httpx.post(f"{b}/api/ask", json={"text": QUESTION, "lang": "en"}, timeout=60).json()
+    assert before["faq_id"] == "nif" and EXTRA.strip() not in before["answer"]
+
+    t0 = time.perf_counter()
+    r = rita_on_a.post("/api/faq/entries/nif/publish", json={"version": version})
+    assert r.status_code == 200, r.text
+    published = time.perf_counter()  # live on A (its own publish -> live path)
+
+    def b_answers() -> bool:
+        asked = httpx.post(f"{b}/api/ask", json={"text": QUESTION, "lang": "en"}, timeout=60)
+        return EXTRA.strip() in asked.json()["answer"]
+
+    wait_for(b_answers, 10, "worker B answering the new version")
+    done = time.perf_counter()
+    print(
+        f"\npublished on A -> answered on B: {(done - published) * 1000:.0f} ms "
+        f"(from the start of the publish request on A: {(done - t0) * 1000:.0f} ms)"
+    )
+    assert done - published < 1.0, f"published on A -> answered on B: {done - published:.3f} s"
+    asked = httpx.post(f"{b}/api/ask", json={"text": QUESTION, "lang": "en"}, timeout=60).json()
+    assert " ".join(asked["answer"].split()) == " ".join(new_answer.split())
+
+
+def test_a_console_on_one_worker_sees_a_conversation_on_the_other(
+    workers: tuple[str, str, Path],
+) -> None:
+    a, b, _ = workers
+    sam = login(a, "sam")
+    with ws_connect(b.replace("http", "ws") + "/api/text?lang=en", open_timeout=30) as citizen:
+        session_id = None
+        while session_id is None:
+            msg = json.loads(citizen.recv(timeout=30))
+            session_id = msg.get("session_id") if msg["type"] == "session" else None
+        citizen.send(json.dumps({"type": "text", "text": QUESTION}))
+
+        def listed() -> bool:
+            sessions = sam.get("/api/console/sessions").json()["sessions"]
+            return any(s["id"] == session_id for s in sessions)
+
+        wait_for(listed, 10, "the session on B in A's console list")
+
+        def transcript() -> list[dict[str, Any]]:
+            r = sam.get(f"/api/console/sessions/{session_id}")
+            assert r.status_code == 200, r.text
+            detail = r.json()
+            assert detail["live"] is True
+            return [t for t in detail["turns"] if t["speaker"] == "assistant"]
+
+        turns = wait_for(transcript, 30, "the answered turn in A's view of B's session")
+        assert turns[0]["faq_id"] == "nif"
+
+        # the live console on A: B's session is in its hello; watching it tells B's citizen
+        cookie = "; ".join(f"{k}={v}" for k, v in sam.cookies.items())
+        live = a.replace("http", "ws") + "/api/console/live"
+        with ws_connect(live, additional_headers={"Cookie": cookie}, open_timeout=30) as console:
+            csrf = sam.headers["X-CSRF-Token"]
+            console.send(json.dumps({"type": "hello", "seq": 1, "csrf": csrf, "name": "Sam"}))
+            hello = json.loads(console.recv(timeout=30))
+            assert hello["type"] == "hello", hello
+            assert session_id in [x["id"] for x in hello["sessions"]]
+            console.send(json.dumps({"type": "watch", "seq": 2, "session_id": session_id}))
+
+            def citizen_told() -> bool:
+                msg = json.loads(citizen.recv(timeout=10))
+                return msg["type"] == "staff_viewing" and msg["viewing"] is True
+
+            wait_for(citizen_told, 20, "B's citizen told that a person is reading")
+    wait_for(lambda: not listed(), 20, "the ended session leaving A's list")
+
+
+# --- nginx in front (deploy/nginx/voice-agent-workers.conf, as shipped but for ports and cert) --
+def offer_sdp() -> str:
+    """A real browser-like offer (aiortc): a microphone track's m-line and a data channel."""
+    from aiortc import RTCPeerConnection
+
+    async def make() -> str:
+        pc = RTCPeerConnection()
+        pc.createDataChannel("control")
+        pc.addTransceiver("audio", direction="sendrecv")
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = pc.localDescription.sdp
+        await pc.close()
+        return sdp
+
+    return asyncio.run(make())
+
+
+@pytest.fixture(scope="module")
+def proxy(workers: tuple[str, str, Path]) -> Iterator[str]:
+    if shutil.which("nginx") is None:
+        pytest.skip("nginx not installed (make test installs nginx-light)")
+    a, b, folder = workers
+    conf = folder / "nginx"
+    conf.mkdir()
+    cert, key = conf / "fullchain.pem", conf / "privkey.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=assistant.example.gov.pt", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    site = (ROOT / "deploy" / "nginx" / "voice-agent-workers.conf").read_text()
+    site = site.replace("/etc/ssl/voice-agent/", f"{conf}/")
+    site = site.replace("127.0.0.1:8081", a.removeprefix("http://"))
+    site = site.replace("127.0.0.1:8082", b.removeprefix("http://"))
+    site = site.replace("listen [::]:443 ssl http2;", "").replace("listen [::]:80;", "")
+    site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{port} ssl;")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    (conf / "site.conf").write_text(site)
+    (conf / "nginx.conf").write_text(
+        f"pid {conf}/nginx.pid;\nerror_log {conf}/error.log;\ndaemon off;\nevents {{}}\n"
+        f"http {{\n access_log off;\n client_body_temp_path {conf}/body;\n"
+        f" proxy_temp_path {conf}/proxy;\n include {conf}/site.conf;\n}}\n"
+    )
+    nginx = subprocess.Popen(
+        ["nginx", "-p", str(conf), "-c", str(conf / "nginx.conf")], stderr=subprocess.PIPE
+    )
+    url = f"https://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _up(url), 20, "nginx answering")
+        yield url
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", verify=False, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def counts(base: str) -> tuple[int, int]:
+    h = httpx.get(f"{base}/healthz", timeout=10).json()
+    return h["sessions"], h["queued"]
+
+
+def test_through_the_proxy_a_new_conversation_goes_to_a_worker_with_room(
+    workers: tuple[str, str, Path], proxy: str
+) -> None:
+    a, b, _ = workers
+    seen = {httpx.get(f"{proxy}/healthz", verify=False).json()["cluster"]["worker"] for _ in "1234"}
+    assert len(seen) == 2, seen  # pages and APIs go to either worker
+    sdp = offer_sdp()
+    base = {name: counts(name) for name in (a, b)}
+    r = httpx.post(f"{a}/api/rtc/offer", json={"sdp": sdp, "type": "offer"}, timeout=30)
+    assert r.status_code == 200, r.text  # straight to A: A is now full (one each)
+    r = httpx.post(
+        f"{a}/api/rtc/offer", json={"sdp": sdp, "type": "offer"}, timeout=30,
+        headers={"X-Voice-Agent-Spill": "1"},
+    )  # fmt: skip
+    assert r.status_code == 503 and "another may have room" in r.text
+
+    def via_proxy() -> None:
+        r = httpx.post(f"{proxy}/api/rtc/offer", json={"sdp": sdp, "type": "offer"},
+                       verify=False, timeout=60)  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert "session_id" in r.json()
+
+    via_proxy()  # whichever worker nginx tries first, it is B that takes it: A is full
+    assert counts(a) == (base[a][0] + 1, base[a][1])
+    assert counts(b) == (base[b][0] + 1, base[b][1])
+    via_proxy()  # both full: each refuses, then the last try (no header) queues it
+    queued = counts(a)[1] + counts(b)[1]
+    assert queued == base[a][1] + base[b][1] + 1
