@@ -1,6 +1,8 @@
 """Several `voice-agent serve` workers on one PostgreSQL database tell each other what changed,
 over PostgreSQL's LISTEN/NOTIFY: a publish (the others reload the published FAQ), the
-consoles' live feed (a console on one worker sees the sessions of all), and who is alive.
+consoles' live feed (a console on one worker sees the sessions of all), the staff desk (who is
+on duty, the hand-off queues, a console's action on another worker's hand-off), and who is
+alive.
 
 Why LISTEN/NOTIFY and not Redis: the workers already share the database, so this adds no
 server to run, secure and back up; a notification sent inside a transaction is delivered only
@@ -59,7 +61,7 @@ class Cluster:
     def __init__(self, url: str, name: str | None = None) -> None:
         self.url = url
         self.name = name or worker_name()
-        self.handlers: dict[str, Handler] = {}
+        self.handlers: dict[str, list[Handler]] = {}
         self.seen: dict[str, float] = {}  # other worker -> monotonic time last heard
         self.on_connected: list[Callable[[], None]] = []  # (re)connected: missed messages
         self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=10_000)
@@ -67,7 +69,9 @@ class Cluster:
         self.connected = asyncio.Event()
 
     def on(self, kind: str, handler: Handler) -> None:
-        self.handlers[kind] = handler
+        """`handler(origin, payload)` for each `kind` message from another worker; "bye" also
+        when a worker has been silent for three heartbeats."""
+        self.handlers.setdefault(kind, []).append(handler)
 
     def send(self, kind: str, payload: dict[str, Any]) -> None:
         data = _fit({"w": self.name, "k": kind, "p": payload})
@@ -132,15 +136,16 @@ class Cluster:
         self.seen[origin] = time.monotonic()
         if kind == "bye":
             self.seen.pop(origin, None)
-        handler = self.handlers.get(kind)
-        if handler is None:
-            return
-        try:
-            result = handler(origin, payload)
-            if result is not None:
-                await result
-        except Exception:  # noqa: BLE001 - one bad message must not stop the others
-            log.exception("cluster: handling a %s message failed", kind)
+        await self._handle(origin, kind, payload)
+
+    async def _handle(self, origin: str, kind: str, payload: dict[str, Any]) -> None:
+        for handler in self.handlers.get(kind, []):
+            try:
+                result = handler(origin, payload)
+                if result is not None:
+                    await result
+            except Exception:  # noqa: BLE001 - one bad message must not stop the others
+                log.exception("cluster: handling a %s message failed", kind)
 
     async def _send(self) -> None:
         conn: psycopg.AsyncConnection[Any] | None = None
@@ -166,3 +171,7 @@ class Cluster:
         while True:
             await asyncio.sleep(HEARTBEAT_S)
             self.send("alive", {})
+            for worker in set(self.seen) - self.alive():
+                log.warning("cluster: worker %s has been silent; it counts as gone", worker)
+                self.seen.pop(worker, None)
+                await self._handle(worker, "bye", {})

@@ -6,7 +6,11 @@ records, and hear each other over LISTEN/NOTIFY (voice_agent/cluster.py).
 - once an answer is published on worker A (the request returned), worker B answers it within
   a second (B reloads while A does; the wait printed also counts A's own publish);
 - a console signed in on worker A lists a live conversation held on worker B, opens it with
-  its transcript, and sees it leave when it ends.
+  its transcript (its citizen is told a person is reading), and sees it leave when it ends;
+- a citizen on B who asks for a person is helped by staff whose console is open on A only:
+  on duty, queued, accepted (a second accept is 409), their message spoken, closed;
+- through nginx (deploy/nginx/voice-agent-workers.conf) a new conversation goes to a worker
+  with room, and is queued when all are full.
 
 Each worker has its own var folder (its local search index, a copy of var/test's warm one)
 and both share one copy of faq_db/, as on one machine.
@@ -39,6 +43,10 @@ PASSWORD = "correct horse battery staple"
 # cache for minutes, filling both cores: this test measures the cluster, not that.
 NO_PREFILL = "[tts]\nreply_cache_background = false\n"
 ONE_EACH = "max_active_sessions = 1\n"  # (in [server]) a second conversation spills or queues
+ALWAYS_OPEN = (  # the staff desk's hours: open whenever the test runs
+    '[handoff]\nopening_days = [0, 1, 2, 3, 4, 5, 6]\nopening_time = "00:00"\n'
+    'closing_time = "24:00"\n'
+)
 
 
 def wait_for(ok: Callable[[], Any], within: float, what: str) -> Any:
@@ -68,7 +76,12 @@ def workers(pg_server: PgServer) -> Iterator[tuple[str, str, Path]]:
             if warm.exists():  # the embeddings cache: a start in seconds, not minutes
                 shutil.copy(warm, var / "voice_agent.sqlite3")
             found, _proc = stack.enter_context(
-                running_server(folder / name, ONE_EACH + NO_PREFILL, var_dir=var, top_settings=top)
+                running_server(
+                    folder / name,
+                    ONE_EACH + NO_PREFILL + ALWAYS_OPEN,
+                    var_dir=var,
+                    top_settings=top,
+                )
             )
             urls.append(found)
         config = folder / "a" / "voice-agent.toml"
@@ -89,6 +102,31 @@ def login(base: str, user: str) -> httpx.Client:
     assert r.status_code == 200, r.text
     client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return client
+
+
+def console(base: str, client: httpx.Client, name: str) -> Any:
+    """A staff console's live websocket on `base`, signed in as `client` (hello said)."""
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    ws = ws_connect(
+        base.replace("http", "ws") + "/api/console/live",
+        additional_headers={"Cookie": cookie},
+        open_timeout=30,
+    )
+    csrf = client.headers["X-CSRF-Token"]
+    ws.send(json.dumps({"type": "hello", "seq": 1, "csrf": csrf, "name": name}))
+    hello = json.loads(ws.recv(timeout=30))
+    assert hello["type"] == "hello", hello
+    ws.hello = hello
+    return ws
+
+
+def heard(citizen: Any, ok: Callable[[dict[str, Any]], bool], within: float = 30) -> dict[str, Any]:
+    """The first message the citizen's text session receives that `ok` accepts."""
+    deadline = time.monotonic() + within
+    while True:
+        msg = json.loads(citizen.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if ok(msg):
+            return msg  # type: ignore[no-any-return]
 
 
 def peers(base: str) -> list[str]:
@@ -171,15 +209,9 @@ def test_a_console_on_one_worker_sees_a_conversation_on_the_other(
         assert turns[0]["faq_id"] == "nif"
 
         # the live console on A: B's session is in its hello; watching it tells B's citizen
-        cookie = "; ".join(f"{k}={v}" for k, v in sam.cookies.items())
-        live = a.replace("http", "ws") + "/api/console/live"
-        with ws_connect(live, additional_headers={"Cookie": cookie}, open_timeout=30) as console:
-            csrf = sam.headers["X-CSRF-Token"]
-            console.send(json.dumps({"type": "hello", "seq": 1, "csrf": csrf, "name": "Sam"}))
-            hello = json.loads(console.recv(timeout=30))
-            assert hello["type"] == "hello", hello
-            assert session_id in [x["id"] for x in hello["sessions"]]
-            console.send(json.dumps({"type": "watch", "seq": 2, "session_id": session_id}))
+        with console(a, sam, "Sam") as live:
+            assert session_id in [x["id"] for x in live.hello["sessions"]]
+            live.send(json.dumps({"type": "watch", "seq": 2, "session_id": session_id}))
 
             def citizen_told() -> bool:
                 msg = json.loads(citizen.recv(timeout=10))
@@ -187,6 +219,55 @@ def test_a_console_on_one_worker_sees_a_conversation_on_the_other(
 
             wait_for(citizen_told, 20, "B's citizen told that a person is reading")
     wait_for(lambda: not listed(), 20, "the ended session leaving A's list")
+
+
+def test_a_citizen_on_one_worker_is_helped_by_staff_signed_in_on_the_other(
+    workers: tuple[str, str, Path],
+) -> None:
+    a, b, _ = workers
+    sam = login(a, "sam")
+    sam_on_b = httpx.Client(base_url=b, cookies=sam.cookies, headers=sam.headers, timeout=30)
+    with console(a, sam, "Samuel"):  # Sam's console is open on A only
+
+        def on_duty_on_b() -> bool:
+            desk = sam_on_b.get("/api/console/sessions").json()
+            return bool(desk["on_duty"]) and "sam" in desk["staff"]
+
+        wait_for(on_duty_on_b, 15, "Sam on duty for B's citizens")
+        url = b.replace("http", "ws") + "/api/text?lang=en"
+        with ws_connect(url, open_timeout=30) as citizen:
+            session_id = heard(citizen, lambda m: m["type"] == "session")["session_id"]
+            citizen.send(json.dumps({"type": "handoff"}))
+            waiting = heard(citizen, lambda m: m["type"] == "handoff")
+            assert waiting["state"] == "waiting" and waiting["on_duty"] is True, waiting
+
+            def queued_on_a() -> list[dict[str, Any]]:
+                rows = sam.get("/api/console/handoffs").json()
+                return [r for r in rows if r["session_id"] == session_id]
+
+            [row] = wait_for(queued_on_a, 10, "B's hand-off in A's queue")
+            r = sam.post(f"/api/console/handoffs/{row['id']}/accept")
+            assert r.status_code == 200 and r.json()["staff"] == "sam", r.text
+            accepted = heard(citizen, lambda m: m["type"] == "handoff" and m["state"] == "accepted")
+            assert accepted["staff_name"] == "Samuel"
+            again = sam.post(f"/api/console/handoffs/{row['id']}/accept")
+            assert again.status_code == 409, again.text  # already held (by Sam)
+
+            r = sam.post(
+                f"/api/console/handoffs/{row['id']}/message",
+                json={"text": "Please wait a moment, I am checking your file."},
+            )
+            assert r.status_code == 200, r.text
+            reply = heard(citizen, lambda m: m["type"] == "reply" and m["speaker"] == "staff")
+            assert reply["staff_name"] == "Samuel"
+            said = heard(citizen, lambda m: m["type"] == "sentence" and "checking" in m["text"])
+            assert said["turn_id"] == reply["turn_id"]
+
+            r = sam.post(f"/api/console/handoffs/{row['id']}/close", json={"outcome": "resolved"})
+            assert r.status_code == 200 and r.json()["state"] == "closed", r.text
+            heard(citizen, lambda m: m["type"] == "handoff" and m["state"] == "closed")
+        stored = sam.get(f"/api/console/sessions/{session_id}")
+        assert stored.status_code == 200  # Sam handled it: its record is Sam's to read
 
 
 # --- nginx in front (deploy/nginx/voice-agent-workers.conf, as shipped but for ports and cert) --

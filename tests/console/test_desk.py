@@ -13,6 +13,7 @@ from tests.console.conftest import ALWAYS_OPEN, Listener
 from voice_agent.config import HandoffSettings
 from voice_agent.console.desk import Desk, Handoff, Taken
 from voice_agent.console.hours import Hours
+from voice_agent.console.presence import Presence
 from voice_agent.content.errors import Forbidden, InvalidState
 from voice_agent.conversation.handoff import HandoffState as S
 
@@ -209,3 +210,18 @@ async def test_a_broken_listener_does_not_break_the_desk() -> None:
     status = desk.request("s1", "en", "asked", None)
     desk.accept(status.handoff_id or "", "sam")
     assert desk.queue()[0].state == S.ACCEPTED
+
+
+async def test_staff_on_another_worker_are_present_and_keep_their_grace() -> None:
+    gone: list[str] = []
+    presence = Presence(0.05, gone.append, lambda: None)
+    presence.set_remote("worker-2", {"sam": "Samuel"})
+    assert presence.count() == 1 and presence.display_name("sam") == "Samuel"
+    presence.join("sam")  # also here: leaving there changes nothing
+    presence.set_remote("worker-2", {})
+    await asyncio.sleep(0.1)
+    assert gone == [] and presence.is_present("sam")
+    presence.leave("sam")  # and gone from here too: the grace, then gone
+    assert presence.is_present("sam")
+    await asyncio.sleep(0.1)
+    assert gone == ["sam"] and presence.count() == 0

@@ -110,9 +110,9 @@ def make_router(resolve: Resolve, access: Access) -> APIRouter:
     async def accept(handoff_id: HandoffId, user: User, request: Request) -> dict[str, Any]:
         """First come, first served: a second accept gets 409 (code "taken")."""
         svc = resolve(request)
-        h = svc.desk.accept(handoff_id, user.username)
-        await svc.audit(user.username, "accept", h.session_id, h.id)
-        return svc.handoff_row(h)
+        row = await svc.handoff_action("accept", handoff_id, user.username)
+        await svc.audit(user.username, "accept", row["session_id"], handoff_id)
+        return row
 
     @router.post("/api/console/handoffs/{handoff_id}/message")
     async def message(
@@ -121,26 +121,29 @@ def make_router(resolve: Resolve, access: Access) -> APIRouter:
         """A published FAQ answer (in the citizen's language) or typed text, spoken by the
         avatar and shown as coming from staff."""
         svc = resolve(request)
-        h = svc.desk.held(handoff_id, user.username)
+        if svc.desk.has(handoff_id):
+            svc.desk.held(handoff_id, user.username)  # (403 before anything is looked up)
         if req.faq_id is not None:
             entry = svc.entries().get(req.faq_id)
             if entry is None:
                 raise NotFound(f"no published FAQ entry {req.faq_id!r}")
-            _lang, text = entry.answer_in(h.language)
+            _lang, text = entry.answer_in(svc.handoff_language(handoff_id))
         else:
             text = " ".join((req.text or "").split())
-        sent = svc.desk.send(handoff_id, user.username, text, req.faq_id)
+        sent = await svc.handoff_action(
+            "message", handoff_id, user.username, text=text, faq_id=req.faq_id
+        )
         detail = f"faq {req.faq_id}" if req.faq_id else svc.redactor.redact(text)
-        await svc.audit(user.username, "message", h.session_id, h.id, detail)
-        return {"text": sent.text, "language": sent.language, "faq_id": sent.faq_id}
+        await svc.audit(user.username, "message", sent["session_id"], handoff_id, detail)
+        return {"text": sent["text"], "language": sent["language"], "faq_id": sent["faq_id"]}
 
     @router.post("/api/console/handoffs/{handoff_id}/return")
     async def give_back(handoff_id: HandoffId, user: User, request: Request) -> dict[str, Any]:
         """Hand the conversation back to the assistant."""
         svc = resolve(request)
-        h = svc.desk.give_back(handoff_id, user.username)
-        await svc.audit(user.username, "return", h.session_id, h.id)
-        return svc.handoff_row(h)
+        row = await svc.handoff_action("return", handoff_id, user.username)
+        await svc.audit(user.username, "return", row["session_id"], handoff_id)
+        return row
 
     @router.post("/api/console/handoffs/{handoff_id}/close")
     async def close(
@@ -148,11 +151,15 @@ def make_router(resolve: Resolve, access: Access) -> APIRouter:
     ) -> dict[str, Any]:
         """Close with an outcome (the holder; a supervisor may close any live hand-off)."""
         svc = resolve(request)
-        h = svc.desk.close(
-            handoff_id, user.username, req.outcome, supervisor=user.role == "supervisor"
+        row = await svc.handoff_action(
+            "close",
+            handoff_id,
+            user.username,
+            outcome=req.outcome,
+            supervisor=user.role == "supervisor",
         )
-        await svc.audit(user.username, "close", h.session_id, h.id, req.outcome)
-        return svc.handoff_row(h)
+        await svc.audit(user.username, "close", row["session_id"], handoff_id, req.outcome)
+        return row
 
     @router.get("/api/console/answers")
     async def answers(

@@ -149,6 +149,9 @@ class Desk:
         self._tell_positions()
         return h
 
+    def has(self, handoff_id: str) -> bool:
+        return handoff_id in self._by_id
+
     def held(self, handoff_id: str, username: str) -> Handoff:
         """The hand-off, if `username` holds it (accepted by them)."""
         h = self.get(handoff_id)

@@ -8,12 +8,11 @@ A worker that says `bye`, or is not heard from for three heartbeats, takes its s
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from voice_agent.cluster import HEARTBEAT_S, Cluster
+from voice_agent.cluster import Cluster
 
 log = logging.getLogger(__name__)
 SHARED = ("session", "session_gone", "turn", "times", "flag")  # the consoles' live feed
@@ -32,7 +31,6 @@ class RemoteSessions:
         self._local = local  # this worker's live session summaries
         self._viewing = viewing  # a console elsewhere opened / left one of ours
         self.sessions: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (worker, summary)
-        self._pruner: asyncio.Task[None] | None = None
         cluster.on("hub", self._arrived)
         cluster.on("hello", self._hello)
         cluster.on("bye", lambda origin, _p: self._drop_worker(origin))
@@ -40,13 +38,7 @@ class RemoteSessions:
         cluster.on_connected.append(self._share_all)  # messages sent meanwhile were missed
 
     def start(self) -> None:
-        self._pruner = asyncio.create_task(self._prune(), name="cluster-prune")
         self.cluster.send("hello", {})  # the others' sessions, now that we listen for them
-
-    async def stop(self) -> None:
-        if self._pruner is not None:
-            self._pruner.cancel()
-            await asyncio.gather(self._pruner, return_exceptions=True)
 
     # --- ours, to the others ---------------------------------------------------------------
     def share(self, message: dict[str, Any]) -> None:
@@ -89,14 +81,6 @@ class RemoteSessions:
             if worker == origin:
                 del self.sessions[session_id]
                 self._publish({"type": "session_gone", "session_id": session_id})
-
-    async def _prune(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_S)
-            alive = self.cluster.alive()
-            for worker in {w for w, _s in self.sessions.values()} - alive:
-                log.warning("cluster: worker %s is silent; its sessions leave the list", worker)
-                self._drop_worker(worker)
 
     def summaries(self) -> list[dict[str, Any]]:
         return [summary for _worker, summary in self.sessions.values()]

@@ -25,6 +25,8 @@ from voice_agent.console.hub import Hub
 from voice_agent.console.metrics import Metrics
 from voice_agent.console.observer import ConversationLog
 from voice_agent.console.remote import RemoteSessions
+from voice_agent.console.remote_desk import RemoteDesk, desk_action
+from voice_agent.content.errors import NotFound
 from voice_agent.content.faq import FaqEntry
 from voice_agent.content.redact import Redactor
 from voice_agent.conversation.bus import EventBus
@@ -89,6 +91,7 @@ class ConsoleService:
         )
         self.hub = Hub(self._watched)
         self.remote: RemoteSessions | None = None  # other workers' sessions (join)
+        self.remote_desk: RemoteDesk | None = None  # other workers' hand-offs (join)
         self.desk.duty_listeners.append(lambda on: self.hub.publish(self.presence()))
         cues = InjectionCues(CUES) if CUES.exists() else None
         self.log = ConversationLog(
@@ -111,6 +114,35 @@ class ConsoleService:
         """Other workers on the same database: share the live feed, list their sessions."""
         local = lambda: [s.summary() for s in self.log.live.values()]  # noqa: E731
         self.remote = RemoteSessions(cluster, self.hub.publish, local, self.desk.viewing)
+        self.remote_desk = RemoteDesk(
+            cluster, self.desk, self._local_queue, self.handoff_row, self._publish_queue
+        )
+
+    def _publish_queue(self) -> None:
+        self.hub.publish({"type": "handoffs", "items": self.queue_view()})
+
+    async def handoff_action(
+        self, op: str, handoff_id: str, username: str, **args: Any
+    ) -> dict[str, Any]:
+        """A console's action on a hand-off (accept, message, return, close): on this
+        worker's desk, or asked of the worker whose desk holds it."""
+        if self.remote_desk is not None and not self.desk.has(handoff_id):
+            found = self.remote_desk.find(handoff_id)
+            if found is not None:
+                worker = found[0]
+                return await self.remote_desk.call(
+                    worker, op, handoff_id=handoff_id, username=username, **args
+                )
+        a = {"handoff_id": handoff_id, "username": username, **args}
+        return desk_action(self.desk, self.handoff_row, op, a)
+
+    def handoff_language(self, handoff_id: str) -> str:
+        if self.desk.has(handoff_id) or self.remote_desk is None:
+            return self.desk.get(handoff_id).language
+        found = self.remote_desk.find(handoff_id)
+        if found is None:
+            raise NotFound(f"no hand-off {handoff_id!r}")
+        return str(found[1]["language"])
 
     def _notify(self, message: dict[str, Any]) -> None:
         self.hub.publish(message)
@@ -172,8 +204,6 @@ class ConsoleService:
         if self._purger is not None:
             self._purger.cancel()
             await asyncio.gather(self._purger, return_exceptions=True)
-        if self.remote is not None:
-            await self.remote.stop()
         self.desk.stop()
         await self.log.stop()
         await self.writer.stop()
@@ -206,7 +236,9 @@ class ConsoleService:
         live = h.state in ("waiting", "accepted")
         summary = {"id": h.id, "state": str(h.state), "staff": h.staff} if live else None
         self.log.handoff_changed(h.session_id, summary, str(h.state))
-        self.hub.publish({"type": "handoffs", "items": self.queue_view()})
+        self._publish_queue()
+        if self.remote_desk is not None:
+            self.remote_desk.share_queue()
 
     @staticmethod
     def handoff_row(h: Handoff) -> dict[str, Any]:
@@ -225,6 +257,17 @@ class ConsoleService:
         }
 
     def queue_view(self) -> list[dict[str, Any]]:
+        """Every live hand-off: this worker's, then the other workers' (cluster)."""
+        out = self._local_queue()
+        if self.remote_desk is not None:
+            now = self.clock()
+            out += [
+                {**row, "waiting_s": round(now - float(row["created_at"]), 1)}
+                for row in self.remote_desk.rows()
+            ]
+        return out
+
+    def _local_queue(self) -> list[dict[str, Any]]:
         now = self.clock()
         out = []
         for h in self.desk.queue():
