@@ -138,9 +138,10 @@ class RemoteDesk:
         except (KeyError, TypeError, ValueError) as exc:
             reply["error"], reply["message"] = "InvalidState", f"bad request: {exc}"
         self.cluster.send("desk_reply", reply)
-        log.info(
-            "cluster: %s on hand-off %s for %s", payload.get("op"), payload.get("args"), origin
-        )
+        args = payload.get("args")
+        handoff = args.get("handoff_id") if isinstance(args, dict) else None
+        # (never the args themselves: a staff message may hold a citizen's personal data)
+        log.info("cluster: %s on hand-off %s, asked by %s", payload.get("op"), handoff, origin)
 
     def _do(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
         return desk_action(self.desk, self._row, op, args)

@@ -172,7 +172,10 @@ class Conversation:
         return self.turn is not None or self.sink.playing or speaking
 
     def idle_seconds(self) -> float:
-        return 0.0 if self.busy else self.clock() - self.last_activity
+        """How long nothing happened; a queued citizen is waiting for us, never idle."""
+        if self.busy or not self.active:
+            return 0.0
+        return self.clock() - self.last_activity
 
     # --- microphone (called by Hearing) -----------------------------------------------------
     async def hear(self, pcm: np.ndarray) -> None:
