@@ -18,7 +18,6 @@ and both share one copy of faq_db/, as on one machine.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import subprocess
@@ -37,6 +36,7 @@ from websockets.sync.client import connect as ws_connect
 from bench.server import ROOT, free_port, running_server
 from tests.content.test_workflow import EXTRA, QUESTION, edited
 from tests.pg_server import PgServer
+from tests.transports.test_offer_fuzz import real_offer
 
 PASSWORD = "correct horse battery staple"
 # Two workers that just started would each synthesise every answer into their reply-audio
@@ -271,22 +271,6 @@ def test_a_citizen_on_one_worker_is_helped_by_staff_signed_in_on_the_other(
 
 
 # --- nginx in front (deploy/nginx/voice-agent-workers.conf, as shipped but for ports and cert) --
-def offer_sdp() -> str:
-    """A real browser-like offer (aiortc): a microphone track's m-line and a data channel."""
-    from aiortc import RTCPeerConnection
-
-    async def make() -> str:
-        pc = RTCPeerConnection()
-        pc.createDataChannel("control")
-        pc.addTransceiver("audio", direction="sendrecv")
-        await pc.setLocalDescription(await pc.createOffer())
-        sdp = pc.localDescription.sdp
-        await pc.close()
-        return sdp
-
-    return asyncio.run(make())
-
-
 @pytest.fixture(scope="module")
 def proxy(workers: tuple[str, str, Path]) -> Iterator[str]:
     if shutil.which("nginx") is None:
@@ -344,7 +328,7 @@ def test_through_the_proxy_a_new_conversation_goes_to_a_worker_with_room(
     a, b, _ = workers
     seen = {httpx.get(f"{proxy}/healthz", verify=False).json()["cluster"]["worker"] for _ in "1234"}
     assert len(seen) == 2, seen  # pages and APIs go to either worker
-    sdp = offer_sdp()
+    sdp = real_offer()
     base = {name: counts(name) for name in (a, b)}
     r = httpx.post(f"{a}/api/rtc/offer", json={"sdp": sdp, "type": "offer"}, timeout=30)
     assert r.status_code == 200, r.text  # straight to A: A is now full (one each)

@@ -19,7 +19,9 @@ from tests.content.conftest import make_app, make_settings
 from voice_agent.config import ServerSettings
 
 
-def _real_offer() -> str:
+def real_offer() -> str:
+    """A browser-like offer from aiortc: a microphone m-line and a data channel."""
+
     async def make() -> str:
         pc = RTCPeerConnection()
         pc.addTransceiver("audio", direction="sendrecv")
@@ -46,7 +48,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield c
 
 
-BASE = _real_offer().splitlines()
+BASE = real_offer().splitlines()
 JUNK = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
 
 
