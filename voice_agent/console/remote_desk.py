@@ -132,19 +132,17 @@ class RemoteDesk:
             return
         reply: dict[str, Any] = {"call": payload.get("call")}
         try:
-            reply["result"] = self._do(str(payload.get("op")), dict(payload.get("args") or {}))
+            args = dict(payload.get("args") or {})
+            reply["result"] = desk_action(self.desk, self._row, str(payload.get("op")), args)
         except ContentError as exc:
             reply["error"], reply["message"] = type(exc).__name__, exc.message
         except (KeyError, TypeError, ValueError) as exc:
             reply["error"], reply["message"] = "InvalidState", f"bad request: {exc}"
         self.cluster.send("desk_reply", reply)
-        args = payload.get("args")
-        handoff = args.get("handoff_id") if isinstance(args, dict) else None
+        asked = payload.get("args")
+        handoff = asked.get("handoff_id") if isinstance(asked, dict) else None
         # (never the args themselves: a staff message may hold a citizen's personal data)
         log.info("cluster: %s on hand-off %s, asked by %s", payload.get("op"), handoff, origin)
-
-    def _do(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        return desk_action(self.desk, self._row, op, args)
 
 
 def desk_action(

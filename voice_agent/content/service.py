@@ -80,6 +80,9 @@ class ContentService:
     async def _go_live(self, entries: list[FaqEntry]) -> None:
         if self.cluster is not None:  # committed: the others reload while this one does
             self.cluster.send("published", {"entries": len(entries)})
+        await self._answer_from(entries)
+
+    async def _answer_from(self, entries: list[FaqEntry]) -> None:
         await self.engine.publish(entries)
         self.redactor.update(entries)
 
@@ -87,8 +90,7 @@ class ContentService:
         """Another worker published: answer from the published set in the database now."""
         async with self.workflow.publish_lock:
             entries = await self.workflow.published_entries()
-            await self.engine.publish(entries)
-            self.redactor.update(entries)
+            await self._answer_from(entries)
         log.info("faq: reloaded %d published entries (published on %s)", len(entries), origin)
 
     async def start(self) -> None:
