@@ -30,10 +30,12 @@ def running_server(
     var_dir: Path = ROOT / "var" / "test",
     checkout: Path = ROOT,
     top_settings: str = "",
+    env: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`voice-agent serve` on 127.0.0.1 with ICE on loopback only; yields (url, process).
     `checkout`: whose code runs (another worktree: an earlier release, side by side);
-    `top_settings`: top-level TOML lines (database_url, faq_dir), before `[server]`."""
+    `top_settings`: top-level TOML lines (database_url, faq_dir), before `[server]`;
+    `env`: extra environment variables for the server (e.g. MALLOC_ARENA_MAX)."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     cfg = folder / "voice-agent.toml"
@@ -47,7 +49,7 @@ def running_server(
         encoding="utf-8",
     )
     log = (folder / "server.log").open("wb")
-    env = dict(os.environ, HF_HUB_OFFLINE="1", ORT_DISABLE_TELEMETRY="1")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", ORT_DISABLE_TELEMETRY="1", **(env or {}))
     proc = subprocess.Popen(
         [
             sys.executable,

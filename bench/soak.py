@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import time
 from collections import Counter
@@ -45,6 +46,7 @@ from bench.soak_probe import (
     cpu_by_thread,
     error_counts,
     growth_per_10min,
+    memory_map,
     own_cpu,
     proc_sample,
     stage_means,
@@ -339,6 +341,7 @@ class SoakResult:
     queue: dict[str, Any]
     growth: dict[str, float]  # per 10 min at constant load, over the second half
     seconds: float
+    memory: list[tuple[str, dict[str, float]]]  # (minute, memory_map) once a minute
 
 
 def row(
@@ -353,9 +356,14 @@ def row(
 
 
 async def watch(
-    probe: Probe, tally: Tally, done: asyncio.Event, samples: list[Sample], out: list[str]
+    probe: Probe,
+    tally: Tally,
+    done: asyncio.Event,
+    samples: list[Sample],
+    out: list[str],
+    memory: list[tuple[str, dict[str, float]]],
 ) -> None:
-    """A resource sample every SAMPLE_S; a table row every minute."""
+    """A resource sample every SAMPLE_S; a table row and a memory map every minute."""
     print(
         "\n| min | active/queued | turns | p50 ms | p95 ms | worst ms | errors | RSS MB | fds "
         "| threads | peer conns | server CPU | client CPU |\n|---|---|---|---|---|---|---|---|---"
@@ -386,6 +394,7 @@ async def watch(
             )
             out.append(line)
             print(line, flush=True)
+            memory.append((line.split("|")[1].strip(), memory_map(probe.pid)))
             minute_start, client0 = s, own_cpu()
 
 
@@ -475,8 +484,9 @@ async def soak(
         idle = await settle(probe)
         m0 = await probe.metrics()
         tally, samples, rows = Tally(), list[Sample](), list[str]()
+        memory: list[tuple[str, dict[str, float]]] = [("idle", memory_map(pid))]
         done = asyncio.Event()
-        watcher = asyncio.ensure_future(watch(probe, tally, done, samples, rows))
+        watcher = asyncio.ensure_future(watch(probe, tally, done, samples, rows, memory))
         start = time.monotonic()
         until = start + seconds
         try:
@@ -487,6 +497,7 @@ async def soak(
             done.set()
             await watcher
         after = await settle(probe)
+        memory.append(("after all left", memory_map(pid)))
         server_errors = error_counts(m0, await probe.metrics())
     finally:
         await probe.close()
@@ -494,7 +505,15 @@ async def soak(
     half = [s for s in loaded if s.t >= start + seconds / 2]
     growth = {w: growth_per_10min(half, w) for w in ("rss_mb", "fds", "threads", "tasks")}
     return SoakResult(
-        tally, loaded, idle, after, server_errors, queue_check(tally.visits), growth, seconds
+        tally,
+        loaded,
+        idle,
+        after,
+        server_errors,
+        queue_check(tally.visits),
+        growth,
+        seconds,
+        memory,
     )
 
 
@@ -520,6 +539,13 @@ def print_summary(r: SoakResult) -> bool:
             f"| {label} | "
             + " | ".join(f"{v:.0f}" for v in vals)
             + f" | {peak[w]:.0f} | {getattr(r.after, w):.0f} |"
+        )
+    print("\n| minute | heap MB | anon MB | anon mappings | model files MB | libraries MB |")
+    print("|---|---|---|---|---|---|")
+    for minute, m in r.memory:
+        print(
+            f"| {minute} | {m['heap']:.0f} | {m['anon']:.0f} | {m['anon_maps']:.0f} | "
+            f"{m['models']:.0f} | {m['libs']:.0f} |"
         )
     lat = [t.latency for t in r.tally.turns if t.latency is not None]
     errs = Counter(k for _t, k in r.tally.errors)
@@ -556,7 +582,8 @@ def print_summary(r: SoakResult) -> bool:
     back = (
         r.after.sessions == 0
         and r.after.pcs == 0
-        and r.after.threads <= r.idle.threads + 2
+        # asyncio's default executor keeps up to min(32, cores + 4) threads once started
+        and r.after.threads <= r.idle.threads + min(32, (os.cpu_count() or 1) + 4)
         and r.after.fds <= r.idle.fds + 4
     )
     print(
@@ -726,15 +753,13 @@ async def main(a: argparse.Namespace) -> None:
         material = [m for m, (lang, _) in zip(material, QUESTIONS, strict=True) if lang in keep]
     max_active = 16 if a.knee or a.idle else a.max_active
     config = settings_for(max_active, not a.no_reply_cache, a.session_idle)
-    with running_server(folder / "server", config) as (
-        url,
-        proc,
-    ):
+    env = dict(kv.split("=", 1) for kv in a.env)
+    with running_server(folder / "server", config, env=env) as (url, proc):
         async with httpx.AsyncClient(timeout=10) as http:
             h = (await http.get(f"{url}/healthz")).json()
         print(
             f"server pid {proc.pid}, max_active_sessions {max_active or 'one per core'}, "
-            f"reply-audio prefill {h['tts'].get('reply_audio')}",
+            f"reply-audio prefill {h['tts'].get('reply_audio')}, env {env or 'as is'}",
             flush=True,
         )
         if a.idle:
@@ -784,6 +809,13 @@ if __name__ == "__main__":
     )
     p.add_argument("--idle-seconds", type=float, default=60.0)
     p.add_argument("--no-reply-cache", action="store_true", help="[tts] reply_cache = false")
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment for the server, e.g. MALLOC_ARENA_MAX=2 (repeatable)",
+    )
     p.add_argument("--folder", default=tempfile.mkdtemp(prefix="soak-"))
     args = p.parse_args()
     os.chdir(ROOT)

@@ -37,6 +37,36 @@ def proc_sample(pid: int) -> tuple[float, float, int, int]:
     return cpu, rss, len(os.listdir(f"/proc/{pid}/fd")), threads
 
 
+def memory_map(pid: int) -> dict[str, float]:
+    """Resident MB of a process by kind of mapping, from /proc/PID/smaps: the brk heap,
+    anonymous mappings (glibc's per-thread malloc arenas, onnxruntime's and CTranslate2's
+    allocations, Python's object arenas), model files mapped from disk, shared libraries, the
+    rest; and how many anonymous mappings there are. A leak of Python objects or of a native
+    library grows "anon"/"heap"; more arenas add mappings."""
+    out = {"heap": 0.0, "anon": 0.0, "models": 0.0, "libs": 0.0, "other": 0.0, "anon_maps": 0.0}
+    kind = "other"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if not head:
+            continue
+        if "-" in head[0] and not head[0].endswith(":"):  # a mapping's first line
+            path = head[5] if len(head) > 5 else ""
+            if path == "[heap]":
+                kind = "heap"
+            elif not path:
+                kind = "anon"
+                out["anon_maps"] += 1
+            elif "/models/" in path or path.endswith((".onnx", ".gguf", ".bin")):
+                kind = "models"
+            elif ".so" in path:
+                kind = "libs"
+            else:
+                kind = "other"
+        elif head[0] == "Rss:":
+            out[kind] += int(head[1]) / 1024
+    return out
+
+
 def thread_cpu(pid: int) -> dict[int, float]:
     """CPU seconds used so far by each thread of a process."""
     out: dict[int, float] = {}
