@@ -17,6 +17,7 @@ from voice_agent.cli_admin import cmd_privacy, cmd_users
 from voice_agent.config import ConfigError, Settings, find_home, load_settings
 from voice_agent.errors import BadInput, ModelMissing, ServiceError
 from voice_agent.language.languages import BY_CODE, CODES, UnsupportedLanguage, normalize_code
+from voice_agent.memory import limit_malloc_arenas
 from voice_agent.speech_in.audio import decode_audio, write_wav
 
 
@@ -118,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config, find_home(args.home))
+        limit_malloc_arenas(settings.server.malloc_arena_max)  # before any worker thread
         handler = COMMANDS[args.command]
         return handler(settings, args)
     except (ServiceError, ConfigError, UnsupportedLanguage) as exc:

@@ -188,6 +188,9 @@ class ServerSettings:
     # sooner (bench.voice_to_voice: barge-in stop p50 260 ms at 4... 200 ms at 1). Raise it
     # for clients on lossy networks.
     mic_jitter_prefetch: int = 1
+    # glibc malloc arenas for the whole process (voice_agent/memory.py); 0: glibc's default of
+    # 8 per core, which bench.soak saw hold +163 MB more every 10 minutes under load.
+    malloc_arena_max: int = 2
 
 
 @dataclass(frozen=True, slots=True)
