@@ -86,6 +86,9 @@ class KokoroModel:
         self.path = path
         self.vocab = load_vocab()
         self._options = ort.RunOptions()
+        # Give the arena's free chunks back after every run. Kept, they grow with the longest
+        # sentence seen (measured, 30 sentences: 437 MB held vs 216 MB) for 2-3% more time.
+        self._options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     def interrupt(self) -> None:
         """Abort the run in progress (from another thread) and every later one."""
