@@ -332,8 +332,11 @@ async def main(args: argparse.Namespace) -> None:
     langs = sorted(set(args.langs) | (set(LISTEN) if args.listen else set()))
     fill(cfg, langs, answered_by(cfg, {**material, **asked}, folder))
     paths = {
-        "current": (SERVER + CURRENT, ROOT),
-        "previous": (SERVER + PREVIOUS, checkout(args.previous_ref, folder)),
+        "current": (SERVER + CURRENT + args.variant.replace("\\n", "\n"), ROOT),
+        "previous": (
+            SERVER + (CURRENT if args.variant else PREVIOUS),
+            checkout(args.previous_ref, folder),
+        ),
     }
     turns: list[Turn] = []
     with ExitStack() as stack:
@@ -342,7 +345,7 @@ async def main(args: argparse.Namespace) -> None:
             name: stack.enter_context(running_server(folder / name, extra, var, code))[0]
             for name, (extra, code) in paths.items()
         }
-        for condition in ("idle", "neighbour"):
+        for condition in args.conditions:
             hog = busy_neighbour() if condition == "neighbour" else None
             try:
                 turns += await run_condition(urls, material, args.rounds, condition)
@@ -355,7 +358,11 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"\nend of speech -> ..., over WebRTC on loopback (aiortc citizen, default jitter "
         f"buffer), ms; {args.rounds} rounds x 3 questions per language per path\n"
-        "previous path: espeak-ng voices, no reply-audio cache, "
+        + (
+            f"current path: the defaults + {args.variant!r}; previous path: the defaults, "
+            if args.variant
+            else "previous path: espeak-ng voices, no reply-audio cache, "
+        )
         + (f"the code of {args.previous_ref}" if args.previous_ref else "this code")
     )
     table(turns)
@@ -380,6 +387,13 @@ if __name__ == "__main__":
     p.add_argument("--barge-in-trials", type=int, default=4, help="per language (pt, es, fr)")
     p.add_argument("--listen", action="store_true", help="record replies, transcribe them back")
     p.add_argument("--previous-ref", help="git commit whose code runs the previous path")
+    p.add_argument(
+        "--variant",
+        default="",
+        help="TOML lines for the current path, e.g. '[vad]\\npause_ms = 120'; the previous "
+        "path then runs the defaults (a settings change side by side with the defaults)",
+    )
+    p.add_argument("--conditions", nargs="+", default=["idle", "neighbour"])
     a = p.parse_args()
     os.chdir(ROOT)
     asyncio.run(main(a))
