@@ -744,6 +744,21 @@ async def idle_and_memory(
 
 
 # --- command line --------------------------------------------------------------------------
+def prefill(material: Material, folder: Path) -> None:
+    """Reply audio for the entries the soak's questions get, made before the server starts, as
+    on a box whose cache is complete (a fresh box fills all 20 languages in the background for
+    an hour or more, and meanwhile every reply is synthesised live: `--cold-cache`)."""
+    from bench.latency import answered_by, fill
+
+    by_lang: dict[str, list[np.ndarray]] = {}
+    for lang, pcm in material:
+        by_lang.setdefault(lang, []).append(pcm)
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = folder / "fill.toml"
+    cfg.write_text(f'var_dir = "{ROOT / "var" / "test"}"\n', encoding="utf-8")
+    fill(cfg, sorted(by_lang), answered_by(cfg, by_lang, folder))
+
+
 async def main(a: argparse.Namespace) -> None:
     restrict_ice_addresses(("127.0.0.1",))
     folder = Path(a.folder)
@@ -754,6 +769,8 @@ async def main(a: argparse.Namespace) -> None:
     max_active = 16 if a.knee or a.idle else a.max_active
     config = settings_for(max_active, not a.no_reply_cache, a.session_idle)
     env = dict(kv.split("=", 1) for kv in a.env)
+    if not a.cold_cache and not a.no_reply_cache:
+        prefill(material, folder)
     with running_server(folder / "server", config, env=env) as (url, proc):
         async with httpx.AsyncClient(timeout=10) as http:
             h = (await http.get(f"{url}/healthz")).json()
@@ -786,7 +803,6 @@ async def main(a: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    import os
     import tempfile
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -794,6 +810,11 @@ if __name__ == "__main__":
     p.add_argument("--minutes", type=float, default=30.0)
     p.add_argument("--max-active", type=int, default=0, help="0: one per CPU core")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--cold-cache",
+        action="store_true",
+        help="do not make the soak's reply audio first (a freshly installed box)",
+    )
     p.add_argument("--knee", action="store_true")
     p.add_argument("--levels", default="1,2,3,4,6,8")
     p.add_argument("--turns", type=int, default=4, help="--knee: turns per talker")
