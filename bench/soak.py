@@ -96,13 +96,17 @@ def clips(folder: Path) -> Material:
     return out
 
 
-def settings_for(max_active: int, reply_cache: bool = True, session_idle: float = 0) -> str:
-    """The bench server's settings (appended to its [server] table)."""
+def settings_for(
+    max_active: int, reply_cache: bool = True, session_idle: float = 0, background: bool = True
+) -> str:
+    """The bench server's settings (appended to its [server] table). `background`: the server
+    fills the rest of the reply-audio cache meanwhile (a freshly installed box)."""
     return (
         f"offers_per_second = 50.0\noffer_burst = 200\nmax_active_sessions = {max_active}\n"
         + (f"session_idle_seconds = {session_idle}\n" if session_idle else "")
         + f'[console]\nmetrics_token = "{METRICS_TOKEN}"\n'
         + ("" if reply_cache else "[tts]\nreply_cache = false\n")
+        + ("" if background or not reply_cache else "[tts]\nreply_cache_background = false\n")
     )
 
 
@@ -767,7 +771,7 @@ async def main(a: argparse.Namespace) -> None:
         keep = set(a.langs.split(","))
         material = [m for m, (lang, _) in zip(material, QUESTIONS, strict=True) if lang in keep]
     max_active = 16 if a.knee or a.idle else a.max_active
-    config = settings_for(max_active, not a.no_reply_cache, a.session_idle)
+    config = settings_for(max_active, not a.no_reply_cache, a.session_idle, a.cold_cache)
     env = dict(kv.split("=", 1) for kv in a.env)
     if not a.cold_cache and not a.no_reply_cache:
         prefill(material, folder)
@@ -813,7 +817,8 @@ if __name__ == "__main__":
     p.add_argument(
         "--cold-cache",
         action="store_true",
-        help="do not make the soak's reply audio first (a freshly installed box)",
+        help="do not make the soak's reply audio first, and let the server fill its cache in "
+        "the background meanwhile (a freshly installed box)",
     )
     p.add_argument("--knee", action="store_true")
     p.add_argument("--levels", default="1,2,3,4,6,8")
