@@ -171,8 +171,9 @@ class ServerSettings:
     ice_servers: tuple[str, ...] = ()  # none by default: no outbound STUN/TURN
     # Gather ICE candidates only on these addresses (e.g. the kiosk LAN's); empty: all.
     ice_host_addresses: tuple[str, ...] = ()
-    # Sessions served at once; more are queued and told their position. 0: one per CPU core
-    # (bench.voice_to_voice on 2 cores: p95 <= 2 s up to 2 sessions, 2.3 s at 4, 5.1 s at 8).
+    # Sessions served at once; more are queued and told their position. 0: one per CPU core.
+    # On 2 cores (docs/soak.md, bench.soak --knee): with the reply audio made, p95 1.3 s at 6
+    # sessions and 2.7 s at 8; with replies synthesised live (a fresh box) about 2.
     max_active_sessions: int = 0
     session_idle_seconds: float = 120.0
     offers_per_second: float = 2.0  # per client address
