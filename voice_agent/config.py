@@ -173,7 +173,7 @@ class ServerSettings:
     ice_host_addresses: tuple[str, ...] = ()
     # Sessions served at once; more are queued and told their position. 0: one per CPU core.
     # On 2 cores (docs/soak.md, bench.soak --knee): with the reply audio made, p95 1.3 s at 6
-    # sessions and 2.7 s at 8; with replies synthesised live (a fresh box) about 2.
+    # sessions and 2.7 s at 8; with replies synthesised live (a fresh box) 5.7 s already at 2.
     max_active_sessions: int = 0
     session_idle_seconds: float = 120.0
     offers_per_second: float = 2.0  # per client address
