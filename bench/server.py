@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH_VAR = ROOT / "var" / "test"  # the servers' data and reply-audio cache, kept across runs
 START_TIMEOUT_S = 900
 
 
@@ -27,7 +28,7 @@ def free_port() -> int:
 def running_server(
     folder: Path,
     extra_server_settings: str = "",
-    var_dir: Path = ROOT / "var" / "test",
+    var_dir: Path = BENCH_VAR,
     checkout: Path = ROOT,
     top_settings: str = "",
     env: dict[str, str] | None = None,

@@ -7,12 +7,10 @@ connections, threads or files than before."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from bench.server import ROOT, running_server
-from bench.soak import QUESTIONS, clips, print_summary, settings_for, soak
+from bench.soak import QUESTIONS, clips, executor_threads, print_summary, settings_for, soak
 from voice_agent.transports.rtc.manager import restrict_ice_addresses
 
 # Piper and espeak-ng: fast voices, so a reply never waits on live Kokoro synthesis (seconds on a
@@ -59,8 +57,6 @@ async def test_three_citizens_two_places_queue_served_in_order_nothing_left_behi
     assert max(s.active for s in r.samples) <= 2
     # everyone left: nothing held, threads and files back near the level before the soak
     assert r.after.sessions == 0 and r.after.queued == 0 and r.after.pcs == 0, r.after
-    # (asyncio's default executor starts its threads on demand, up to min(32, cores + 4), and
-    # keeps them: a busier moment leaves more of them, bounded; a leak grows with sessions)
-    pool = min(32, (os.cpu_count() or 1) + 4)
-    assert r.after.threads <= r.idle.threads + pool, (r.idle, r.after)
+    # (asyncio's default executor keeps the threads it started, bounded: executor_threads)
+    assert r.after.threads <= r.idle.threads + executor_threads(), (r.idle, r.after)
     assert r.after.fds <= r.idle.fds + 4, (r.idle, r.after)
