@@ -243,3 +243,49 @@ async def test_fill_now_for_some_languages_and_entries(tmp_path: Path) -> None:
     await reg.synthesize(synth, "Pode pedir o NIF num Serviço de Finanças.", "pt")
     assert log == [] and reg.hits == 1
     reg.close()
+
+
+class SlowBuilder(CountingBuilder):
+    def build(self, lang: str, name: str) -> Synthesizer:
+        synth = CountingSynth(name, self.log)
+        quick = synth.synthesize
+
+        def slow(text: str) -> SpeechAudio:
+            import time
+
+            time.sleep(0.05)
+            return quick(text)
+
+        synth.synthesize = slow  # type: ignore[method-assign]
+        return synth
+
+
+async def test_the_server_stopping_mid_fill_ends_the_fill_quietly(tmp_path: Path) -> None:
+    """Shutting down while pieces are being made cancels the fill; its clean-up finds the
+    worker closed and says nothing (no "Task exception was never retrieved" at exit)."""
+    from voice_agent.speech_out.prefill import Prefill
+
+    settings = Settings(root=tmp_path, tts=CACHING)
+    log: list[tuple[str, str]] = []
+    reg = VoiceRegistry(settings, builders=lambda threads: CountingBuilder(log))
+    assert reg.cache is not None
+
+    async def idle() -> None:
+        return None
+
+    prefill = Prefill(
+        settings, reg.cache, reg.describe, reg.voice_tag, lambda: SlowBuilder(log),
+        lambda voice, why: None, idle, lowest_priority=False,
+    )  # fmt: skip
+    prefill.set_entries([entry("Pode pedir o NIF num Serviço de Finanças.")])
+    prefill.start()
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if log:
+            break
+    task = prefill._task
+    assert task is not None and log
+    prefill.close()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    reg.close()

@@ -205,7 +205,8 @@ class Prefill:
                     logged = self.progress["ready"]
                     log.info("reply audio: %d/%d pieces ready", logged, total)
         finally:
-            with contextlib.suppress(RuntimeError):  # the worker is already shut down
+            # the worker is already shut down (the server stopping mid-fill)
+            with contextlib.suppress(RuntimeError, ServiceError):
                 await self._worker.run(synths.clear)  # frees the filler's voices and Kokoro
             factory.close()
         size = await asyncio.to_thread(self._cache.size_bytes)
