@@ -209,6 +209,11 @@ class TurnMetrics(Event):
     first_audio_ms: float | None  # end of the citizen's speech (or the question) -> first audio
     total_ms: float | None
     cancelled: bool
+    # how the citizen's turn ended: early | silence | limit, or why it was not early
+    # (no_pause | not_ready | not_faq | unfinished | ready_late); None: a typed question
+    end_of_turn: str | None = None
+    pause_to_ready_ms: float | None = None  # the pause -> the answer prepared there decided
+    pause_to_end_ms: float | None = None  # the pause -> the end of the turn
 
 
 # --- talking to a person ----------------------------------------------------------------------

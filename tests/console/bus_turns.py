@@ -66,6 +66,9 @@ def spoken_turn(
             first_audio_ms=first_audio,
             total_ms=total,
             cancelled=False,
+            end_of_turn="early",  # prepared at a pause, its answer ready before the end
+            pause_to_ready_ms=300.0,
+            pause_to_end_ms=350.0,
         ),
     ]
     return [bus_message(sid, e) for e in events]

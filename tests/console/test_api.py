@@ -290,6 +290,9 @@ def test_dashboard_csv_and_metrics(desk: Desk) -> None:
     assert 'voice_agent_sessions{state="active"} 1' in text
     assert 'voice_agent_stage_latency_seconds_bucket{stage="first_audio",le="1"} 2' in text
     assert "voice_agent_turns_total 2" in text
+    assert 'voice_agent_end_of_turn_total{how="early"} 2' in text
+    assert 'voice_agent_stage_latency_seconds_bucket{stage="pause_to_ready",le="0.25"} 0' in text
+    assert 'voice_agent_stage_latency_seconds_bucket{stage="pause_to_end",le="0.5"} 2' in text
     assert "voice_agent_handoffs_waiting 0" in text
 
 

@@ -15,6 +15,22 @@ def turn_ids(out, kinds: tuple[str, ...]) -> set[str]:  # type: ignore[no-untype
     return {m["turn_id"] for m in out.sent if m["type"] in kinds}
 
 
+class TurnEnds:
+    """The per-turn metrics on the engine's bus: how each spoken turn ended, and the times
+    from the pause to the prepared answer and to the end of the turn."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        self._q = engine.bus.subscribe()
+        self.seen: list[dict] = []  # type: ignore[type-arg]
+
+    def __call__(self) -> list[dict]:  # type: ignore[type-arg]
+        while not self._q.empty():
+            m = self._q.get_nowait()
+            if m["type"] == "metrics" and m.get("end_of_turn"):
+                self.seen.append(m)
+        return self.seen
+
+
 async def test_a_pause_then_more_words_is_one_question_with_one_turn_id(tmp_path: Path) -> None:
     engine, conv, out, citizen, model = await build(tmp_path)
     await citizen.quiet(0.2)
@@ -219,6 +235,7 @@ async def test_a_finished_question_with_its_answer_ready_ends_the_turn_early(
     """At the pause the question was transcribed and answered (held back); it reads as
     finished ("...number?"), so the turn ends after early_end_ms of silence, not 600 ms."""
     engine, conv, out, citizen, _ = await build(tmp_path)
+    ends = TurnEnds(engine)
     assert engine.settings.vad.early_end_ms < engine.settings.vad.end_of_turn_silence_ms
     await citizen.speak(1.0)
     await citizen.quiet(0.3)
@@ -229,6 +246,11 @@ async def test_a_finished_question_with_its_answer_ready_ends_the_turn_early(
     assert out.of("reply") and out.of("reply")[0]["faq_id"] == "sns24-line"
     await citizen.quiet(1.0)  # the VAD does not end the same utterance a second time
     assert len(out.of("reply")) == 1 and len([m for m in out.of("transcript") if m["final"]]) == 1
+    # the metrics (once the reply has played) say so: ended early, its answer ready first
+    await citizen.quiet(7.0)
+    (m,) = await citizen.until(ends)
+    assert m["end_of_turn"] == "early"
+    assert m["pause_to_ready_ms"] >= 0 and m["pause_to_end_ms"] > 0
     await conv.close()
     engine.close()
 
@@ -239,6 +261,7 @@ async def test_an_unfinished_question_waits_the_whole_end_of_turn_silence(
     engine, conv, out, citizen, _ = await build(
         tmp_path, stt_text="What is the SNS 24 health line number and"
     )
+    ends = TurnEnds(engine)
     await citizen.speak(1.0)
     await citizen.quiet(0.3)
     await citizen.until(lambda: out.of("transcript"))
@@ -247,6 +270,9 @@ async def test_an_unfinished_question_waits_the_whole_end_of_turn_silence(
     assert not out.of("reply")
     await citizen.quiet(0.22)  # 0.66 s: the end of the turn
     await citizen.until(lambda: out.of("reply"))
+    await citizen.quiet(7.0)  # (the metrics come once the reply has played)
+    (m,) = await citizen.until(ends)  # why it was not early, for the metrics
+    assert m["end_of_turn"] == "unfinished" and m["pause_to_end_ms"] > 0
     await conv.close()
     engine.close()
 

@@ -79,6 +79,9 @@ class StageTimes(Seen):
     retrieval_ms: float | None
     first_audio_ms: float | None
     total_ms: float | None
+    end_of_turn: str | None = None  # how the citizen's turn ended (events.TurnMetrics)
+    pause_to_ready_ms: float | None = None
+    pause_to_end_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +164,9 @@ READERS: dict[str, Reader] = {
         _num(m, "retrieval_ms"),
         _num(m, "first_audio_ms"),
         _num(m, "total_ms"),
+        _str(m, "end_of_turn"),
+        _num(m, "pause_to_ready_ms"),
+        _num(m, "pause_to_end_ms"),
     ),
     "feedback": lambda s, t, m: (
         Rated(s, t, m["rating"], _str(m, "faq_id")) if m.get("rating") in ("up", "down") else None

@@ -11,7 +11,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-STAGES = ("stt", "lid", "retrieval", "first_audio", "total")
+# pause_to_ready / pause_to_end: a turn prepared at a pause in the speech, from the pause to its
+# decision and to the end of the citizen's turn (the early end fires when the first comes first)
+STAGES = ("stt", "lid", "retrieval", "first_audio", "total", "pause_to_ready", "pause_to_end")
 
 
 def _labels(pairs: Iterable[tuple[str, str]]) -> str:
@@ -59,6 +61,7 @@ class Metrics:
         self.errors: Counter[str] = Counter()
         self.handoffs: Counter[str] = Counter()
         self.feedback: Counter[str] = Counter()
+        self.ends: Counter[str] = Counter()  # how citizens' spoken turns ended
         self.latency = {s: Histogram(LATENCY_BUCKETS_S) for s in STAGES}
         self.gauges: dict[str, tuple[str, Callable[[], dict[str, float]]]] = {}
 
@@ -66,8 +69,10 @@ class Metrics:
         """A gauge read at scrape time: {label value (or "") -> value}, label key `state`."""
         self.gauges[name] = (help_text, read)
 
-    def observe_turn(self, times_ms: dict[str, float | None]) -> None:
+    def observe_turn(self, times_ms: dict[str, float | None], end_of_turn: str | None) -> None:
         self.turns += 1
+        if end_of_turn:
+            self.ends[end_of_turn] += 1
         for stage in STAGES:
             v = times_ms.get(f"{stage}_ms")
             if v is not None and v >= 0:
@@ -94,6 +99,15 @@ class Metrics:
         family("voice_agent_feedback_total", "counter", "Ratings of answers, by rating.")
         for rating, n in sorted(self.feedback.items()):
             out.append(f"voice_agent_feedback_total{_labels([('rating', rating)])} {n}")
+        family(
+            "voice_agent_end_of_turn_total",
+            "counter",
+            "Spoken turns by how they ended: early (the answer prepared at a pause was ready), "
+            "silence, limit, or why not early (no_pause, not_ready, not_faq, unfinished, "
+            "ready_late).",
+        )
+        for how, n in sorted(self.ends.items()):
+            out.append(f"voice_agent_end_of_turn_total{_labels([('how', how)])} {n}")
         name = "voice_agent_stage_latency_seconds"
         family(name, "histogram", "Per-stage latency of finished turns.")
         for stage in STAGES:

@@ -311,7 +311,14 @@ class ConversationLog:
             "first_audio_ms": rec.first_audio_ms,
             "total_ms": rec.total_ms,
         }
-        self.metrics.observe_turn(times)
+        self.metrics.observe_turn(
+            {
+                **times,
+                "pause_to_ready_ms": rec.pause_to_ready_ms,
+                "pause_to_end_ms": rec.pause_to_end_ms,
+            },
+            rec.end_of_turn,
+        )
         key = self._key(s, rec)
         await self.db.run(store.set_turn_times, s.id, key, times)
         for turn in reversed(s.turns):

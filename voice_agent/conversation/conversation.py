@@ -203,7 +203,7 @@ class Conversation:
             return  # (a question for staff has no answer to prepare)
         line = DeferredLine(self.line)
         session = Session(self.session.language, self.session.context, line)
-        turn = Turn(new_turn_id(), TurnState.PREPARING)
+        turn = Turn(new_turn_id(), TurnState.PREPARING, prepared=True)
         inp = TurnInput(audio=_audio(utterance), segmented=True)
         turn.task = self._spawn(self._run(turn, inp, session))
         self.prepared = (turn, session, line)
@@ -215,12 +215,14 @@ class Conversation:
         if self._keep is not None:
             self._saving.add(self._spawn(self._keep(utterance)))
         prepared, self.prepared = self.prepared, None
+        how = self._end_of_turn(prepared)
         if prepared is None or self.line.staff_holds:
             if prepared is not None:
                 prepared[0].cancel(self.sink)
-            self._ask(TurnInput(audio=_audio(utterance), segmented=True))
+            self._ask(TurnInput(audio=_audio(utterance), segmented=True)).end_of_turn = how
             return
         turn, session, line = prepared
+        turn.end_of_turn = how
         self._stop("new question")
         turn.state, turn.asked_at = TurnState.RUNNING, self.clock()
         session.handoff = self.line
@@ -233,23 +235,41 @@ class Conversation:
         if turn.task is not None and turn.task.done():
             self._produced(turn)
 
+    def _end_of_turn(self, prepared: tuple[Turn, Session, DeferredLine] | None) -> str:
+        """How the citizen's turn ended, for the metrics: `early` (the answer prepared at the
+        pause was ready), `limit` (too long), else why it waited for the full silence:
+        `no_pause` (nothing prepared), `not_ready` (still transcribing or deciding),
+        `not_faq` (no FAQ answer), `unfinished` (no final punctuation) or `ready_late`."""
+        by = self._hearing.ended_by if self._hearing is not None else "silence"
+        if by != "silence" or not self.settings.vad.early_end_ms:
+            return by
+        if prepared is None:
+            return "no_pause"
+        turn = prepared[0]
+        kind = next((e.kind for e in turn.held if isinstance(e, ev.Decided)), None)
+        if kind is None:
+            return "not_ready"
+        if kind != "faq":
+            return "not_faq"
+        return "ready_late" if finished(turn.heard) else "unfinished"
+
     def _drop_prepared(self) -> None:
         if self.prepared is not None:
             self.prepared[0].cancel(self.sink)
             self.prepared = None
 
     # --- turns ------------------------------------------------------------------------------
-    def _ask(self, inp: TurnInput) -> None:
+    def _ask(self, inp: TurnInput) -> Turn:
         """The citizen's question. While a person holds the conversation it is theirs: it runs
         on a turn of its own that neither stops the person's words nor is stopped by them, and
         is shown to them, never answered here (even if they hand back meanwhile)."""
         if not self.line.staff_holds:
-            self._start(inp)
-            return
+            return self._start(inp)
         turn = Turn(new_turn_id(), TurnState.RUNNING, asked_at=self.clock())
         session = Session(self.session.language, self.session.context, HeldLine())
         self._aside.add(turn)
         turn.task = self._spawn(self._run(turn, inp, session))
+        return turn
 
     def _start(self, inp: TurnInput, reason: str = "new question") -> Turn:
         self._stop(reason)

@@ -89,6 +89,7 @@ class Hearing:
         self._held_at: float | None = None  # the output paused for a possible barge-in
         # the answer to what was said up to the pause is ready: end after `early_end_ms`
         self.answer_ready = False
+        self.ended_by = ""  # how the last utterance ended: silence | early | limit
 
     async def hear(self, pcm: np.ndarray) -> None:
         vad = self._settings.vad
@@ -108,20 +109,22 @@ class Hearing:
                 self.answer_ready = False
                 self._listener.speech_resumed()
             elif e.kind == "end":
-                self.end()
+                self.end("silence")
         early = vad.early_end_ms
         if self.speaking and self.answer_ready and early and self.vad.silence_ms >= early:
             self.vad.finish()
-            self.end()
+            self.end("early")
         if self.speaking and sum(len(x) for x in self._utterance) / STT_RATE >= (
             self._settings.limits.max_audio_seconds
         ):
-            self.end()
+            self.end("limit")
 
-    def end(self) -> None:
-        """The utterance is over (end of speech, or too long)."""
+    def end(self, by: str = "silence") -> None:
+        """The utterance is over: `silence` (end of speech), `early` (the prepared answer is
+        ready) or `limit` (too long)."""
         if not self.speaking:
             return
+        self.ended_by = by
         self.speaking = False
         self.answer_ready = False
         audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)

@@ -51,6 +51,8 @@ class Turn:
     said: list[str] = field(default_factory=list)
     heard: str = ""  # the transcript (of a prepared turn: up to the pause)
     marks: dict[str, float] = field(default_factory=dict)  # event type -> t (turn-relative)
+    prepared: bool = False  # started at a pause in the citizen's speech
+    end_of_turn: str | None = None  # how the citizen's turn ended (Conversation._end_of_turn)
 
     @property
     def live(self) -> bool:
@@ -90,4 +92,7 @@ class Turn:
             first_audio_ms=ms(self.asked_at, self.first_audio_at),
             total_ms=ms(self.asked_at, now),
             cancelled=self.state == TurnState.CANCELLED,
+            end_of_turn=self.end_of_turn,
+            pause_to_ready_ms=ms(0.0, decided) if self.prepared else None,
+            pause_to_end_ms=ms(self.started_at, self.asked_at) if self.prepared else None,
         )
