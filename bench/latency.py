@@ -35,10 +35,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import numpy as np
 
 from bench.rtc_client import Citizen
 from bench.server import ROOT, running_server
+from bench.soak_probe import METRICS_TOKEN, counted, scrape, stage_means
 from voice_agent.transports.rtc.manager import restrict_ice_addresses
 
 QUESTIONS: dict[str, list[str]] = {  # as citizens say them, covered by the FAQ
@@ -86,12 +88,14 @@ PREVIOUS = (
     + "\n"
 )
 CURRENT = "[tts]\nreply_cache_background = false\n"
-# Every citizen stays connected for the whole run (a language waits its turn for minutes):
+# A citizen stays connected while its language is measured (minutes, with barge-in trials):
 # the idle limit must not close it meanwhile.
 SERVER = (
     "offers_per_second = 50.0\noffer_burst = 200\nmax_active_sessions = 16\n"
     "session_idle_seconds = 3600.0\n"
 )
+CONSOLE = f'\n[console]\nmetrics_token = "{METRICS_TOKEN}"\n'
+ENDS = ("early", "no_pause", "not_ready", "not_faq", "unfinished", "ready_late", "limit")
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -148,27 +152,28 @@ async def one_turn(c: Citizen, pcm: np.ndarray, server: str, condition: str, lan
 async def run_condition(
     urls: dict[str, str], material: dict[str, list[np.ndarray]], rounds: int, condition: str
 ) -> list[Turn]:
-    citizens: dict[tuple[str, str], Citizen] = {}
+    """Each language in turn: one citizen per path connects, asks its questions `rounds`
+    times (the paths alternate), and leaves; nobody else is connected meanwhile, as at a
+    kiosk whose server has one visitor."""
     out: list[Turn] = []
     print(f"measuring: {condition}", file=sys.stderr, flush=True)
-    try:
-        for server, url in urls.items():
-            for lang in material:
+    for lang, clips in material.items():
+        citizens: dict[str, Citizen] = {}
+        try:
+            for server, url in urls.items():
                 c = Citizen(url, lang=lang)
                 await c.connect()
                 await c.wait_for(lambda m: m.get("state") == "listening")
-                citizens[server, lang] = c
-        for r in range(rounds):
-            for lang, clips in material.items():
+                citizens[server] = c
+            for r in range(rounds):
                 for i, pcm in enumerate(clips):
                     order = list(urls) if (r + i) % 2 == 0 else list(urls)[::-1]
                     for server in order:
-                        out.append(await one_turn(citizens[server, lang], pcm, server, condition,
-                                                  lang))  # fmt: skip
-            print(f"  {condition}: round {r + 1}/{rounds} done", file=sys.stderr)
-    finally:
-        for c in citizens.values():
-            await c.close()
+                        out.append(await one_turn(citizens[server], pcm, server, condition, lang))
+        finally:
+            for c in citizens.values():
+                await c.close()
+        print(f"  {condition}: {lang} done", file=sys.stderr)
     return out
 
 
@@ -275,6 +280,22 @@ def table(turns: list[Turn]) -> None:
         )
 
 
+def end_table(scrapes: list[tuple[str, str, dict[str, float], dict[str, float]]]) -> None:
+    """How each path's turns ended (the server's `/metrics`): early (the answer prepared at the
+    pause was ready), or why the full silence was waited for; and, of turns prepared at a
+    pause, the mean time from the pause to that answer and to the end of the turn."""
+    print(
+        "\n| machine | path | " + " | ".join(ENDS) + " | pause -> prepared answer, mean ms | "
+        "pause -> end of turn, mean ms |\n|---|---|" + "---|" * (len(ENDS) + 2)
+    )
+    for cond, server, before, after in scrapes:
+        n = counted(before, after, "voice_agent_end_of_turn_total", "how")
+        means = stage_means(before, after, ("pause_to_ready", "pause_to_end"))
+        cells = [str(n.get(k, 0)) for k in ENDS]
+        cells += ["-" if v != v else f"{v:.0f}" for v in means.values()]
+        print(f"| {cond} | {server} | " + " | ".join(cells) + " |")
+
+
 def answered_by(config: Path, material: dict[str, list[np.ndarray]], folder: Path) -> set[str]:
     """The FAQ entries that answer the recorded questions (asked once, by audio)."""
     from voice_agent.speech_in.audio import float_to_int16, write_wav
@@ -332,13 +353,14 @@ async def main(args: argparse.Namespace) -> None:
     langs = sorted(set(args.langs) | (set(LISTEN) if args.listen else set()))
     fill(cfg, langs, answered_by(cfg, {**material, **asked}, folder))
     paths = {
-        "current": (SERVER + CURRENT + args.variant.replace("\\n", "\n"), ROOT),
+        "current": (SERVER + CURRENT + args.variant.replace("\\n", "\n") + CONSOLE, ROOT),
         "previous": (
-            SERVER + (CURRENT if args.variant else PREVIOUS),
+            SERVER + (CURRENT if args.variant else PREVIOUS) + CONSOLE,
             checkout(args.previous_ref, folder),
         ),
     }
     turns: list[Turn] = []
+    scrapes: list[tuple[str, str, dict[str, float], dict[str, float]]] = []
     with ExitStack() as stack:
         stack.callback(forget, paths["previous"][1])
         urls = {
@@ -348,7 +370,11 @@ async def main(args: argparse.Namespace) -> None:
         for condition in args.conditions:
             hog = busy_neighbour() if condition == "neighbour" else None
             try:
-                turns += await run_condition(urls, material, args.rounds, condition)
+                async with httpx.AsyncClient() as http:
+                    before = {name: await scrape(http, url) for name, url in urls.items()}
+                    turns += await run_condition(urls, material, args.rounds, condition)
+                    for name, url in urls.items():
+                        scrapes.append((condition, name, before[name], await scrape(http, url)))
             finally:
                 if hog is not None:
                     hog.kill()
@@ -366,6 +392,7 @@ async def main(args: argparse.Namespace) -> None:
         + (f"the code of {args.previous_ref}" if args.previous_ref else "this code")
     )
     table(turns)
+    end_table(scrapes)
     print(
         "\n| barge-in (neural voices: pt, es, fr) | p50 | p95 | worst | n |\n|---|---|---|---|---|"
     )

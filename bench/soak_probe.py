@@ -121,25 +121,30 @@ class Probe:
 
     async def metrics(self) -> dict[str, float]:
         """`/metrics` as {'name{labels}': value}."""
-        r = await self._http.get(
-            f"{self.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
-        )
-        r.raise_for_status()
-        out: dict[str, float] = {}
-        for line in r.text.splitlines():
-            if line and not line.startswith("#"):
-                key, value = line.rsplit(" ", 1)
-                out[key] = float(value)
-        return out
+        return await scrape(self._http, self.url)
 
     async def close(self) -> None:
         await self._http.aclose()
 
 
-def stage_means(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+async def scrape(http: httpx.AsyncClient, url: str) -> dict[str, float]:
+    """A bench server's `/metrics` as {'name{labels}': value}."""
+    r = await http.get(f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    r.raise_for_status()
+    out: dict[str, float] = {}
+    for line in r.text.splitlines():
+        if line and not line.startswith("#"):
+            key, value = line.rsplit(" ", 1)
+            out[key] = float(value)
+    return out
+
+
+def stage_means(
+    before: dict[str, float], after: dict[str, float], stages: tuple[str, ...] = STAGES
+) -> dict[str, float]:
     """Mean server-side latency (ms) per stage over the turns finished between two scrapes."""
     out: dict[str, float] = {}
-    for stage in STAGES:
+    for stage in stages:
         count = f'voice_agent_stage_latency_seconds_count{{stage="{stage}"}}'
         total = f'voice_agent_stage_latency_seconds_sum{{stage="{stage}"}}'
         n = after.get(count, 0) - before.get(count, 0)
@@ -148,14 +153,21 @@ def stage_means(before: dict[str, float], after: dict[str, float]) -> dict[str, 
     return out
 
 
-def error_counts(before: dict[str, float], after: dict[str, float]) -> Counter[str]:
-    """Errors the server reported on its bus between two scrapes, by kind."""
+def counted(
+    before: dict[str, float], after: dict[str, float], family: str, label: str
+) -> Counter[str]:
+    """A labelled counter's increase between two scrapes, by label value."""
     out: Counter[str] = Counter()
     for key, value in after.items():
-        m = re.fullmatch(r'voice_agent_errors_total\{kind="(.*)"\}', key)
+        m = re.fullmatch(rf'{family}\{{{label}="(.*)"\}}', key)
         if m and value > before.get(key, 0):
             out[m.group(1)] = int(value - before.get(key, 0))
     return out
+
+
+def error_counts(before: dict[str, float], after: dict[str, float]) -> Counter[str]:
+    """Errors the server reported on its bus between two scrapes, by kind."""
+    return counted(before, after, "voice_agent_errors_total", "kind")
 
 
 def growth_per_10min(samples: list[Sample], what: str) -> float:
