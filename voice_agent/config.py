@@ -17,7 +17,10 @@ class ConfigError(ValueError):
 class SttSettings:
     model_dir: str = "whisper-base"  # relative to models_dir, or absolute (a CTranslate2 directory)
     compute_type: str = "int8"
-    cpu_threads: int = 2
+    # One thread: on 2 cores, a second one made short questions no faster (whisper-base, 24
+    # questions: encode 61 vs 64 ms, decode 146 vs 147 ms) and slower while the RTC stack and
+    # the VAD share the CPU (decode 127 vs 180 ms over WebRTC): docs/latency.md.
+    cpu_threads: int = 1
     beam_size: int = 1  # decoding is greedy (temperature 0, no fallback retries)
     # A transcript is "not understood" (the citizen is asked to repeat) when Whisper thinks
     # there is likely no speech and its decode is unsure, or its decode is very unsure.
@@ -113,7 +116,10 @@ class VadSettings:
     barge_in_min_speech_ms: int = 32
     barge_in_threshold: float = 0.8
     barge_in_confirm_ms: int = 300
-    pause_ms: int = 200  # silence after which transcription starts speculatively
+    # Silence after which the turn is prepared speculatively (transcribed and decided, held
+    # back). 120 ms rather than 200: the answer is then ready early enough for the early end
+    # below in most turns (bench.latency, docs/latency.md: 28 of 36 turns against 17 of 36).
+    pause_ms: int = 120
     end_of_turn_silence_ms: int = 600
     # The turn ends after this much silence instead when the turn prepared at the pause already
     # has a FAQ answer for a question that reads as finished (it ends with . ? ! 。 ？ ؟ ।).
