@@ -58,6 +58,14 @@ def finished(question: str) -> bool:
     return q.endswith(FINAL_MARKS) and not q.endswith(("...", "…"))
 
 
+def not_early(kind: str, heard: str) -> str | None:
+    """Why a prepared turn decided as `kind` on the transcript `heard` may not end the turn
+    early: `not_faq`, `unfinished`; None: it may."""
+    if kind != "faq":
+        return "not_faq"
+    return None if finished(heard) else "unfinished"
+
+
 class ReplySink(Protocol):
     """Where a conversation's output goes; each transport implements it."""
 
@@ -249,9 +257,7 @@ class Conversation:
         kind = next((e.kind for e in turn.held if isinstance(e, ev.Decided)), None)
         if kind is None:
             return "not_ready"
-        if kind != "faq":
-            return "not_faq"
-        return "ready_late" if finished(turn.heard) else "unfinished"
+        return not_early(kind, turn.heard) or "ready_late"
 
     def _drop_prepared(self) -> None:
         if self.prepared is not None:
@@ -323,7 +329,7 @@ class Conversation:
                 self.emit(replace(e, final=False))
                 turn.heard = e.text
             elif isinstance(e, ev.Decided) and self._hearing is not None:
-                self._hearing.answer_ready = e.kind == "faq" and finished(turn.heard)
+                self._hearing.answer_ready = not_early(e.kind, turn.heard) is None
             turn.held.append(e)
         elif turn.state == TurnState.RUNNING:
             self._forward(turn, e)
