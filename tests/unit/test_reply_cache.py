@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -245,19 +246,15 @@ async def test_fill_now_for_some_languages_and_entries(tmp_path: Path) -> None:
     reg.close()
 
 
+class SlowSynth(CountingSynth):
+    def synthesize(self, text: str) -> SpeechAudio:
+        time.sleep(0.05)
+        return super().synthesize(text)
+
+
 class SlowBuilder(CountingBuilder):
     def build(self, lang: str, name: str) -> Synthesizer:
-        synth = CountingSynth(name, self.log)
-        quick = synth.synthesize
-
-        def slow(text: str) -> SpeechAudio:
-            import time
-
-            time.sleep(0.05)
-            return quick(text)
-
-        synth.synthesize = slow  # type: ignore[method-assign]
-        return synth
+        return SlowSynth(name, self.log)
 
 
 async def test_the_server_stopping_mid_fill_ends_the_fill_quietly(tmp_path: Path) -> None:
