@@ -15,8 +15,8 @@ the true end of speech in its microphone audio:
 Each run is made twice: on an otherwise idle machine, and with a CPU-bound neighbour process
 (one busy loop at normal priority, as on a kiosk box doing something else). Then barge-in stop
 times with neural voices, and reply audio recorded and transcribed back (`--listen`).
-The first reply-audio fill for the measured languages is made before the servers start
-(`voice-agent voices fill --lang ...`); the servers do not fill in the background during the
+The reply audio for the measured languages, and the system messages of every language, is
+made before the servers start (`voice-agent voices fill --lang ...`); the servers do not fill in the background during the
 run (`reply_cache_background = false`), as on a box whose cache is complete.
 """
 
@@ -41,6 +41,7 @@ import numpy as np
 from bench.rtc_client import Citizen
 from bench.server import ROOT, running_server
 from bench.soak_probe import METRICS_TOKEN, counted, scrape, stage_means
+from voice_agent.language.languages import CODES
 from voice_agent.transports.rtc.manager import restrict_ice_addresses
 
 QUESTIONS: dict[str, list[str]] = {  # as citizens say them, covered by the FAQ
@@ -315,7 +316,8 @@ def answered_by(config: Path, material: dict[str, list[np.ndarray]], folder: Pat
 
 
 def fill(config: Path, langs: list[str], entries: set[str]) -> None:
-    """Reply audio for these entries in these languages, made once and kept in var/."""
+    """Reply audio for these entries (none: the system messages only) in these languages,
+    made once and kept in var/."""
     print(f"reply audio: {' '.join(langs)}, {len(entries)} entries...", file=sys.stderr)
     cmd = [sys.executable, "-m", "voice_agent.cli", "--config", str(config), "voices", "fill"]
     subprocess.run([*cmd, "--lang", *langs, "--entry", *sorted(entries)], cwd=ROOT, check=True)
@@ -352,6 +354,9 @@ async def main(args: argparse.Namespace) -> None:
     asked = {lang: [speak(QUESTIONS[lang][0], lang, folder / "questions")] for lang in LISTEN}
     langs = sorted(set(args.langs) | (set(LISTEN) if args.listen else set()))
     fill(cfg, langs, answered_by(cfg, {**material, **asked}, folder))
+    # A misheard question can land in any language ("please say it again" in Italian): the
+    # server's own fill makes every language's system messages, so the bench does too.
+    fill(cfg, [c for c in CODES if c not in langs], set())
     paths = {
         "current": (SERVER + CURRENT + args.variant.replace("\\n", "\n") + CONSOLE, ROOT),
         "previous": (

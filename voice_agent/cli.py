@@ -65,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("voices", help="reply audio made ahead of time")
     v.add_argument("action", choices=["fill"], help="make the missing reply audio now")
     v.add_argument("--lang", nargs="+", help="only these languages (default: all 20)")
-    v.add_argument("--entry", nargs="+", help="only these FAQ entries (and system messages)")
+    v.add_argument(
+        "--entry",
+        nargs="*",
+        help="only these FAQ entries (and system messages); --entry alone: system messages only",
+    )
 
     e = sub.add_parser("eval", help="evaluate decisions on JSONL question sets")
     e.add_argument("file", type=Path, nargs="+", help="covered, uncovered, off-topic, two-turn")

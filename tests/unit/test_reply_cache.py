@@ -246,6 +246,36 @@ async def test_fill_now_for_some_languages_and_entries(tmp_path: Path) -> None:
     reg.close()
 
 
+async def test_fill_now_with_no_entries_makes_only_the_system_messages(tmp_path: Path) -> None:
+    """`voice-agent voices fill --lang it --entry`: what a misheard question may need in a
+    language nobody asked in, and nothing else."""
+    from voice_agent.cli import _parser
+    from voice_agent.speech_out.prefill import Prefill
+
+    assert _parser().parse_args(["voices", "fill", "--lang", "it", "--entry"]).entry == []
+
+    settings = Settings(root=tmp_path, tts=replace(CACHING, reply_cache_background=False))
+    log: list[tuple[str, str]] = []
+    reg = VoiceRegistry(settings, builders=lambda threads: CountingBuilder(log))
+    assert reg.cache is not None
+
+    async def idle() -> None:
+        return None
+
+    prefill = Prefill(
+        settings, reg.cache, reg.describe, reg.voice_tag, lambda: CountingBuilder(log),
+        lambda voice, why: None, idle, languages=["it"], entries=[], lowest_priority=False,
+    )  # fmt: skip
+    try:
+        progress = await prefill.fill([entry("Ligue para o SNS 24.", "sns")])
+    finally:
+        prefill.close()
+        reg.close()
+    messages = {p for r in known_replies([]) if r.language == "it" for p in pieces(r.text)}
+    assert not any("SNS" in t for _, t in log)  # the entry
+    assert len(log) == progress["made"] == len(messages) > 0
+
+
 class SlowSynth(CountingSynth):
     def synthesize(self, text: str) -> SpeechAudio:
         time.sleep(0.05)
