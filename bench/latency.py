@@ -16,8 +16,9 @@ Each run is made twice: on an otherwise idle machine, and with a CPU-bound neigh
 (one busy loop at normal priority, as on a kiosk box doing something else). Then barge-in stop
 times with neural voices, and reply audio recorded and transcribed back (`--listen`).
 The reply audio for the measured languages, and the system messages of every language, is
-made before the servers start (`voice-agent voices fill --lang ...`); the servers do not fill in the background during the
-run (`reply_cache_background = false`), as on a box whose cache is complete.
+made before the servers start (`voice-agent voices fill --lang ...`); the servers do not fill
+in the background during the run (`reply_cache_background = false`), as on a box whose cache
+is complete.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ QUESTIONS: dict[str, list[str]] = {  # as citizens say them, covered by the FAQ
     ],
 }
 LISTEN = ("pt", "es", "uk", "ar", "zh")
+# Whisper base heard espeak-ng's Ukrainian questions as Italian; Kokoro's accented voice
+# (hf_alpha) is heard as Ukrainian, though some words still come out wrong.
+ACCENTED_QUESTIONS = ("uk",)
 # the previous release: espeak-ng everywhere but English, no reply-audio cache
 PREVIOUS = (
     "[tts]\nreply_cache = false\nespeak_only = "
@@ -116,7 +120,7 @@ class Turn:
 def speak(text: str, lang: str, folder: Path) -> np.ndarray:
     from tests.rtc.conftest import spoken
 
-    return spoken(text, lang, folder)
+    return spoken(text, lang, folder, accented=lang in ACCENTED_QUESTIONS)
 
 
 def arrival(c: Citizen, since: float, kind: str, state: str | None = None) -> float | None:

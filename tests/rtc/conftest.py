@@ -26,14 +26,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def spoken(text: str, lang: str, folder: Path) -> np.ndarray:
-    """A question as 16 kHz audio: Piper for English, espeak-ng otherwise."""
-    out = folder / f"{lang}-{abs(hash(text))}.wav"
+def spoken(text: str, lang: str, folder: Path, *, accented: bool = False) -> np.ndarray:
+    """A question as 16 kHz audio in the language's default voice (Piper for English, Kokoro
+    where it is the default, espeak-ng otherwise), or Kokoro's accented voice (`accented`)."""
+    out = folder / f"{lang}-{'accented-' if accented else ''}{abs(hash(text))}.wav"
     if not out.exists():
+        config: list[str] = []
+        if accented:
+            toml = folder / f"accented-{lang}.toml"
+            toml.write_text(f'[tts]\naccented_voices = ["{lang}"]\n', encoding="utf-8")
+            config = ["--config", str(toml)]
         subprocess.run(
-            [sys.executable, "-m", "voice_agent.cli", "say", "--lang", lang, text, "-o", str(out)],
+            [sys.executable, "-m", "voice_agent.cli", *config, "say", "--lang", lang, text,
+             "-o", str(out)],
             cwd=ROOT,
             check=True,
             capture_output=True,
-        )
+        )  # fmt: skip
     return decode_audio(out, max_seconds=60).samples
