@@ -33,8 +33,9 @@ import httpx
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from bench.server import ROOT, free_port, running_server
+from bench.server import ROOT, running_server
 from tests.content.test_workflow import EXTRA, QUESTION, edited
+from tests.nginx_kit import running_site
 from tests.pg_server import PgServer
 from tests.transports.test_offer_fuzz import real_offer
 
@@ -276,45 +277,10 @@ def proxy(workers: tuple[str, str, Path]) -> Iterator[str]:
     if shutil.which("nginx") is None:
         pytest.skip("nginx not installed (make test installs nginx-light)")
     a, b, folder = workers
-    conf = folder / "nginx"
-    conf.mkdir()
-    cert, key = conf / "fullchain.pem", conf / "privkey.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=assistant.example.gov.pt", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    port = free_port()
-    site = (ROOT / "deploy" / "nginx" / "voice-agent-workers.conf").read_text()
-    site = site.replace("/etc/ssl/voice-agent/", f"{conf}/")
-    site = site.replace("127.0.0.1:8081", a.removeprefix("http://"))
-    site = site.replace("127.0.0.1:8082", b.removeprefix("http://"))
-    site = site.replace("listen [::]:443 ssl http2;", "").replace("listen [::]:80;", "")
-    site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{port} ssl;")
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
-    (conf / "site.conf").write_text(site)
-    (conf / "nginx.conf").write_text(
-        f"pid {conf}/nginx.pid;\nerror_log {conf}/error.log;\ndaemon off;\nevents {{}}\n"
-        f"http {{\n access_log off;\n client_body_temp_path {conf}/body;\n"
-        f" proxy_temp_path {conf}/proxy;\n include {conf}/site.conf;\n}}\n"
-    )
-    nginx = subprocess.Popen(
-        ["nginx", "-p", str(conf), "-c", str(conf / "nginx.conf")], stderr=subprocess.PIPE
-    )
-    url = f"https://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _up(url), 20, "nginx answering")
+    upstreams = {"127.0.0.1:8081": a.removeprefix("http://"),
+                 "127.0.0.1:8082": b.removeprefix("http://")}  # fmt: skip
+    with running_site("voice-agent-workers.conf", folder / "nginx", upstreams) as url:
         yield url
-    finally:
-        nginx.terminate()
-        nginx.wait(10)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", verify=False, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def counts(base: str) -> tuple[int, int]:

@@ -7,60 +7,69 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.nginx_kit import local_site, running_site, write_conf
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
-@pytest.mark.skipif(
+needs_nginx = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx not installed (make test installs it)"
 )
+
+
+@needs_nginx
 @pytest.mark.parametrize("name", ["voice-agent.conf", "voice-agent-workers.conf"])
 def test_nginx_accepts_the_site(tmp_path: Path, name: str) -> None:
-    cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=assistant.example.gov.pt",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    site = (DEPLOY / "nginx" / name).read_text()
-    site = site.replace("/etc/ssl/voice-agent/", f"{tmp_path}/").replace(
-        "listen 443", "listen 127.0.0.1:18443"
-    )
-    site = (
-        site.replace("listen [::]:443 ssl;", "")
-        .replace("listen [::]:80;", "")
-        .replace("listen 80;", "listen 127.0.0.1:18080;")
-    )
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{\n access_log off;\n include {tmp_path}/site.conf;\n}}\n"
-    )
+    site, _port = local_site(name, tmp_path)
+    conf = write_conf(site, tmp_path, daemon=True)
     r = subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True,
-        text=True,
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True
     )
     assert r.returncode == 0, r.stderr
     assert "syntax is ok" in r.stderr
+
+
+class _Ok(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@needs_nginx
+def test_nginx_refuses_a_flood_from_one_address_on_every_route(tmp_path: Path) -> None:
+    """The shipped site limits every route per address (the application limits only the
+    routes that start work): a page's worth of requests passes, a flood gets 429."""
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    replace = {"127.0.0.1:8080": f"127.0.0.1:{upstream.server_address[1]}"}
+    try:
+        with (
+            running_site("voice-agent.conf", tmp_path / "nginx", replace) as url,
+            httpx.Client(base_url=url, verify=False) as client,
+        ):
+            codes = [client.get(f"/static/{i}.js").status_code for i in range(200)]
+            assert codes[:80] == [200] * 80, codes  # a page and its files
+            assert codes.count(429) >= 20 and set(codes) == {200, 429}, codes
+            assert client.get("/healthz").status_code == 429  # every route
+            time.sleep(1.0)  # 20 a second come back
+            assert client.get("/healthz").status_code == 200
+    finally:
+        upstream.shutdown()
 
 
 def test_kiosk_policy_grants_the_microphone_to_the_site_only() -> None:

@@ -6,7 +6,8 @@
 - A request-size limit: a body larger than the limit is refused with 413 before it is read
   in full (the declared length is checked first, then the bytes actually received).
 - Per-address rate limits on the public routes that start work (`/api/ask`, `/api/handoff`);
-  WebRTC offers and logins have their own limits.
+  WebRTC offers and logins have their own limits. (The shipped nginx site, deploy/nginx/,
+  limits every route per address in front of these.)
 - Validation errors that never echo the request back (a 3 MB question came back as a 3 MB
   error) and never fail on a body that is not UTF-8 (that was a 500).
 """
