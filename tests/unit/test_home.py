@@ -83,3 +83,20 @@ def test_serve_with_a_truncated_model_names_the_file(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     assert "voice-agent models install" in r.stderr
     assert "models/" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["ask", "--text", "Como tiro o NIF?"], ["eval", "questions.jsonl"]]
+)
+def test_commands_that_answer_without_models_say_how_to_fix_it(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """`ask` and `eval` load the embeddings first: that was "internal error:
+    FileNotFoundError" instead of the fix."""
+    (tmp_path / "questions.jsonl").write_text('{"text": "Como tiro o NIF?", "lang": "pt"}\n')
+    r = _cli("--home", str(tmp_path), *command, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "embeddings model file" in lines[0] and "voice-agent models install" in lines[0]

@@ -33,7 +33,7 @@ from voice_agent.errors import BadInput, ServiceError, StageFailed
 from voice_agent.health import Health
 from voice_agent.language.languages import CODES, normalize_code
 from voice_agent.language.lid import LanguageGuess, LanguageIdentifier, TextLanguageDetector
-from voice_agent.models import check_file
+from voice_agent.models import check_file, expected_size
 from voice_agent.remote import factory as remote
 from voice_agent.speech_in.audio import STT_RATE, DecodedAudio
 from voice_agent.speech_in.stt import SpeechToText, WhisperStt
@@ -167,9 +167,10 @@ class Engine:
         lid = LanguageIdentifier(TextLanguageDetector())
         store = FaqStore(settings.db_path)
         embed_worker = ModelWorker("embeddings")
+        e5 = models / "embeddings" / "e5-small-q4.bin"
         retriever = Retriever(
             store,
-            E5Embedder(models / "embeddings" / "e5-small-q4.bin"),
+            E5Embedder(check_file(e5, expected_size(models, e5), what="embeddings")),
             settings.retrieval,
             default_screener(),
             embed_worker,
