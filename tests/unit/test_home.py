@@ -100,3 +100,14 @@ def test_commands_that_answer_without_models_say_how_to_fix_it(
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
     assert "embeddings model file" in lines[0] and "voice-agent models install" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "command", [["eval", "nope.jsonl"], ["llm", "calibrate", "--dev", "nope.jsonl"]]
+)
+def test_a_missing_question_set_is_named_not_an_internal_error(
+    tmp_path: Path, command: list[str]
+) -> None:
+    r = _cli("--home", str(tmp_path), *command, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "internal error" not in r.stderr and "nope.jsonl: no such file" in r.stderr
