@@ -350,6 +350,8 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
         hearing = f"wyoming:{settings.stt.url}"
     remote_voice = settings.tts.remote_voices if settings.tts.url else {}
     print(f"models folder: {settings.models_path}")
+    if not installed:
+        print(f"  no models installed here (home: {settings.root}); {models.FIX}")
     for e in sorted(installed, key=lambda e: (e.kind, e.name)):
         present = (settings.models_path / e.file).exists()
         print(f"  {e.kind:<11} {e.name:<36} {'ok' if present else 'MISSING'}  ({e.licence})")

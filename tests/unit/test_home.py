@@ -111,3 +111,9 @@ def test_a_missing_question_set_is_named_not_an_internal_error(
     r = _cli("--home", str(tmp_path), *command, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     assert "internal error" not in r.stderr and "nope.jsonl: no such file" in r.stderr
+
+
+def test_models_list_in_a_home_without_models_says_so(tmp_path: Path) -> None:
+    r = _cli("--home", str(tmp_path), "models", "list", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "no models installed here" in r.stdout and "voice-agent models install" in r.stdout
