@@ -16,6 +16,7 @@ from voice_agent.content.faq import FaqEntry, LocalizedText
 from voice_agent.language.languages import CODES
 from voice_agent.speech_out import voices as voices_module
 from voice_agent.speech_out.engines import SpeechAudio, Synthesizer
+from voice_agent.speech_out.prefill import Prefill
 from voice_agent.speech_out.reply_cache import ReplyAudioCache, audio_key, known_replies, pieces
 from voice_agent.speech_out.voices import VoiceRegistry
 
@@ -199,29 +200,43 @@ async def test_espeak_audio_is_not_stored_by_default(tmp_path: Path) -> None:
         reg.close()
 
 
+def filler(
+    tmp_path: Path,
+    log: list[tuple[str, str]],
+    *,
+    builder: type[CountingBuilder] = CountingBuilder,
+    background: bool = False,
+    **only: list[str],
+) -> tuple[VoiceRegistry, Prefill]:
+    """A registry with counting voices and a filler at normal priority (`only`: the
+    `languages` / `entries` it is limited to, as `voice-agent voices fill` limits it)."""
+    tts = CACHING if background else replace(CACHING, reply_cache_background=False)
+    settings = Settings(root=tmp_path, tts=tts)
+    reg = VoiceRegistry(settings, builders=lambda threads: CountingBuilder(log))
+    assert reg.cache is not None
+
+    async def idle() -> None:
+        return None
+
+    prefill = Prefill(
+        settings, reg.cache, reg.describe, reg.voice_tag, lambda: builder(log),
+        lambda voice, why: None, idle, lowest_priority=False, **only,
+    )  # fmt: skip
+    return reg, prefill
+
+
 async def test_fill_now_for_some_languages_and_entries(tmp_path: Path) -> None:
     """`voice-agent voices fill --lang pt --entry nif`: only those pieces (and the system
     messages) are made, at once; nothing else is evicted; the server does not fill in the
     background when `reply_cache_background = false`."""
-    from voice_agent.speech_out.prefill import Prefill
-
-    settings = Settings(root=tmp_path, tts=replace(CACHING, reply_cache_background=False))
     log: list[tuple[str, str]] = []
-    reg = VoiceRegistry(settings, builders=lambda threads: CountingBuilder(log))
+    reg, prefill = filler(tmp_path, log, languages=["pt"], entries=["nif"])
     assert reg.cache is not None
     entries = [
         entry("Pode pedir o NIF num Serviço de Finanças.", "nif"),
         entry("Ligue para o SNS 24.", "sns"),
     ]
     reg.cache.put("unrelated", SpeechAudio(np.zeros(10, np.int16), 16000, "x"))
-
-    async def idle() -> None:
-        return None
-
-    prefill = Prefill(
-        settings, reg.cache, reg.describe, reg.voice_tag, lambda: CountingBuilder(log),
-        lambda voice, why: None, idle, languages=["pt"], entries=["nif"], lowest_priority=False,
-    )  # fmt: skip
     try:
         progress = await prefill.fill(entries)
     finally:
@@ -250,22 +265,10 @@ async def test_fill_now_with_no_entries_makes_only_the_system_messages(tmp_path:
     """`voice-agent voices fill --lang it --entry`: what a misheard question may need in a
     language nobody asked in, and nothing else."""
     from voice_agent.cli import _parser
-    from voice_agent.speech_out.prefill import Prefill
 
     assert _parser().parse_args(["voices", "fill", "--lang", "it", "--entry"]).entry == []
-
-    settings = Settings(root=tmp_path, tts=replace(CACHING, reply_cache_background=False))
     log: list[tuple[str, str]] = []
-    reg = VoiceRegistry(settings, builders=lambda threads: CountingBuilder(log))
-    assert reg.cache is not None
-
-    async def idle() -> None:
-        return None
-
-    prefill = Prefill(
-        settings, reg.cache, reg.describe, reg.voice_tag, lambda: CountingBuilder(log),
-        lambda voice, why: None, idle, languages=["it"], entries=[], lowest_priority=False,
-    )  # fmt: skip
+    reg, prefill = filler(tmp_path, log, languages=["it"], entries=[])
     try:
         progress = await prefill.fill([entry("Ligue para o SNS 24.", "sns")])
     finally:
@@ -290,20 +293,8 @@ class SlowBuilder(CountingBuilder):
 async def test_the_server_stopping_mid_fill_ends_the_fill_quietly(tmp_path: Path) -> None:
     """Shutting down while pieces are being made cancels the fill; its clean-up finds the
     worker closed and says nothing (no "Task exception was never retrieved" at exit)."""
-    from voice_agent.speech_out.prefill import Prefill
-
-    settings = Settings(root=tmp_path, tts=CACHING)
     log: list[tuple[str, str]] = []
-    reg = VoiceRegistry(settings, builders=lambda threads: CountingBuilder(log))
-    assert reg.cache is not None
-
-    async def idle() -> None:
-        return None
-
-    prefill = Prefill(
-        settings, reg.cache, reg.describe, reg.voice_tag, lambda: SlowBuilder(log),
-        lambda voice, why: None, idle, lowest_priority=False,
-    )  # fmt: skip
+    reg, prefill = filler(tmp_path, log, builder=SlowBuilder, background=True)
     prefill.set_entries([entry("Pode pedir o NIF num Serviço de Finanças.")])
     prefill.start()
     for _ in range(500):
