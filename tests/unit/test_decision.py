@@ -12,7 +12,15 @@ import pytest
 
 from tests.fakes import fake_engine
 from voice_agent import events as ev
-from voice_agent.answer.decision import Context, decide, decide_question, followed, is_short
+from voice_agent.answer.decision import (
+    Context,
+    Decision,
+    decide,
+    decide_all,
+    decide_question,
+    decided_alone,
+    is_short,
+)
 from voice_agent.answer.retrieval import Hit, RetrievalResult
 from voice_agent.answer.screening import Screening
 from voice_agent.config import RetrievalSettings
@@ -148,25 +156,42 @@ async def test_a_change_of_subject_is_not_dragged_back(tmp_path: Path, faq_dir: 
 def test_follow_up_rules_on_stored_results() -> None:
     settings = RetrievalSettings()
     nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
+    entries = {"nif": nif}
     context = Context("nif", "taxes", "How do I get a NIF?", "en")
     weak = RetrievalResult((hit("nif", 0.05),), ON_TOPIC)
     strong = RetrievalResult((hit("nif", 0.4),), ON_TOPIC)
-    alone = decide(weak, "en", settings, {"nif": nif})
-    together = decide(strong, "en", settings, {"nif": nif})
-    assert alone.kind == "no_answer" and together.kind == "faq"
-    entries = {"nif": nif}
-    chosen = followed(alone, weak, together, strong, "and where?", context, settings, entries)
+    alone = decide(weak, "en", settings, entries)
+    assert alone.kind == "no_answer" and decide(strong, "en", settings, entries).kind == "faq"
+
+    def decided(result: RetrievalResult, text: str) -> Decision:
+        return decide_all(result, strong, text, "en", settings, entries, None, context).decision
+
+    chosen = decided(weak, "and where?")
     assert chosen.faq_id == "nif" and chosen.context_from == "nif"
     long = "and where do I have to go with all my papers and my passport and my children?"
-    assert followed(alone, weak, together, strong, long, context, settings, entries) is alone
+    assert decided(weak, long) == alone
+    assert decided_alone(alone, weak, long, context, settings)
+    assert not decided_alone(alone, weak, "and where?", context, settings)
     injection = RetrievalResult((hit("nif", 0.05),), Screening("ignore", 1.0, None, 0.0))
-    refused = decide(injection, "en", settings, {"nif": nif})
-    assert (
-        followed(
-            refused, injection, together, strong, "and where?", context, settings, {"nif": nif}
-        )
-        is refused
+    assert decided(injection, "and where?") == decide(injection, "en", settings, entries)
+
+
+async def test_the_previous_question_is_searched_only_where_it_can_change_the_decision(
+    tmp_path: Path, faq_dir: Path
+) -> None:
+    """A change of subject is decided alone: the second search (the two questions together,
+    as slow as a transcription) is not made; a short follow-up still gets it."""
+    engine = fake_engine(tmp_path, faq_dir)
+    await engine.load_faq()
+    settings = RetrievalSettings()
+    context = Context("nif", "taxes", "How do I get a NIF tax number?", "en")
+    switch = await decide_question(
+        engine.retriever, "What is the SNS 24 number?", "en", settings, context
     )
+    assert switch.decision.faq_id == "sns24-line" and switch.joined is None
+    follow = await decide_question(engine.retriever, "and where is that?", "en", settings, context)
+    assert follow.decision.faq_id == "nif" and follow.joined is not None
+    engine.close()
 
 
 def test_short_is_words_or_characters() -> None:

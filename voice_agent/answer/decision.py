@@ -180,39 +180,52 @@ def _score_of(result: RetrievalResult, entry_id: str) -> float | None:
     return next((h.score for h in result.hits if h.entry_id == entry_id), None)
 
 
-def followed(
+def decided_alone(
     alone: Decision,
     alone_result: RetrievalResult,
-    together: Decision,
-    joined_result: RetrievalResult,
     text: str,
     context: Remembered,
     settings: RetrievalSettings,
-    entries: Mapping[str, FaqEntry],
-) -> Decision:
-    """The decision of a question asked after `context`: alone, or read with the previous one.
-
-    A change of subject is kept alone: an entry other than the previous one answers it on its
-    own (`followup_switch`) clearly better than the previous one does. Otherwise a short
-    question is read with the previous one, and stays on the previous entry unless another
-    entry is clearly better (`followup_stay`): a follow-up usually continues the same entry.
-    """
+) -> bool:
+    """Whether a question asked after `context` is decided on its own, whatever it would read
+    like with the previous one: then the search with the previous question is not needed."""
     sc = alone_result.screening
-    if sc.injection is not None or together.kind != "faq":
-        return alone  # injections stand on their own
+    if sc.injection is not None:
+        return True  # injections stand on their own
     if not is_short(text, settings.followup_max_words):
-        return alone
+        return True
     small_talk = alone.kind not in ("faq", "no_answer", "off_topic")
     if small_talk and sc.intent_score >= settings.followup_smalltalk:
-        return alone  # "thanks", "I want a person"; "¿y mientras espero?" is only loosely so
+        return True  # "thanks", "I want a person"; "¿y mientras espero?" is only loosely so
     if alone.kind == "no_answer" and sc.uncovered >= settings.followup_switch_uncovered:
-        return alone  # clearly a topic the FAQ does not cover: not dragged back
+        return True  # clearly a topic the FAQ does not cover: not dragged back
     best = alone_result.best
     if alone.kind == "faq" and best is not None and alone.faq_id != context.faq_id:
         previous = _score_of(alone_result, context.faq_id)
         margin = best.score - (previous if previous is not None else -1.0)
         if best.score >= settings.followup_switch and margin >= settings.followup_switch_margin:
-            return alone  # answers well on its own, and not with the previous entry
+            return True  # answers well on its own, and not with the previous entry
+    return False
+
+
+def followed(
+    alone: Decision,
+    alone_result: RetrievalResult,
+    together: Decision,
+    joined_result: RetrievalResult,
+    context: Remembered,
+    settings: RetrievalSettings,
+    entries: Mapping[str, FaqEntry],
+) -> Decision:
+    """The decision of a question asked after `context` that is not `decided_alone`: read
+    with the previous one.
+
+    A change of subject is kept alone (`decided_alone`). Otherwise a short question is read
+    with the previous one, and stays on the previous entry unless another entry is clearly
+    better (`followup_stay`): a follow-up usually continues the same entry.
+    """
+    if together.kind != "faq":
+        return alone
     chosen = together
     stay = _score_of(joined_result, context.faq_id)
     top = joined_result.best
@@ -237,12 +250,13 @@ def decide_all(
     routes: Routes | None,
     context: Remembered | None,
 ) -> Decided:
-    """The whole rule set on stored retrievals: the question alone, and with the context."""
+    """The whole rule set on stored retrievals: the question alone, and with the context
+    (`joined`: None where it was not searched, as the question was `decided_alone`)."""
     decision = decide(alone, language, settings, entries, routes)
-    if context is None or joined is None:
-        return Decided(decision, alone)
+    if context is None or joined is None or decided_alone(decision, alone, text, context, settings):
+        return Decided(decision, alone, joined)
     together = decide(joined, language, settings, entries, routes)
-    chosen = followed(decision, alone, together, joined, text, context, settings, entries)
+    chosen = followed(decision, alone, together, joined, context, settings, entries)
     return Decided(chosen, alone, joined)
 
 
@@ -256,7 +270,12 @@ async def decide_question(
     """Retrieve and decide: the live turn, "try a question" and the eval all come here."""
     alone = await retriever.search_async(text)
     joined = None
-    if context is not None:
+    # with the previous question only where it can change the decision: that search (a text
+    # twice as long) took about as long as the transcription
+    if context is not None and not decided_alone(
+        decide(alone, language, settings, retriever.entries, retriever.routes),
+        alone, text, context, settings,
+    ):  # fmt: skip
         joined = await retriever.search_async(f"{context.question} {text}")
     # the entries are read after the searches: a publish may have swapped them meanwhile
     return decide_all(

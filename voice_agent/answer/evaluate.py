@@ -262,7 +262,11 @@ def errors(outcomes: list[Outcome]) -> list[str]:
 
 
 def sweep(outcomes: list[Outcome], engine: Engine) -> str:
-    """Right answers per group at a grid of answer thresholds and uncovered margins."""
+    """Right answers per group at a grid of answer thresholds and uncovered margins.
+
+    A second turn that was decided alone at the current settings has no stored search with
+    the previous question (decision.decided_alone), so at other settings it is re-decided
+    alone too: its "two turns" figure is an estimate."""
     base = engine.settings.retrieval
     lines = [
         "| answer threshold | uncovered margin | covered | uncovered | refused | two turns |",
