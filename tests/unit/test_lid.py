@@ -136,6 +136,31 @@ QUESTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Typed in Latin letters, as many South Asians type their own language (rule 3); Urdu typed so
+# reads as Hindi (one spoken language).
+ROMANISED: tuple[tuple[str, str], ...] = (
+    ("hi", "mera residence card kho gaya hai, kya karu"),
+    ("hi", "NIF kaise milega yahan, kya chahiye"),
+    ("hi", "mujhe doctor se milna hai, appointment kaise le"),
+    ("hi", "mujhay NISS number chahiye kahan se milega"),  # as Urdu is typed
+    ("pa", "mainu NISS chahida, kithon milu"),
+    ("pa", "tusi dasso family doctor kiven milda"),
+    ("bn", "ami kivabe NIF pabo"),
+    ("bn", "amar chele ke school e bhorti korte chai, ki korbo"),
+    ("ne", "malai NIF chahiyo, kasari banaune, k garne"),
+    ("ne", "mero card ko myad sakiyo, aba k garne"),
+    ("gu", "mare NIF kevi rite levanu"),
+    ("gu", "family doctor mate shu karvu"),
+)
+# Latin-script questions with a word that is also romanised Hindi/Bengali ("hai", "ami")
+NOT_ROMANISED: tuple[tuple[str, str], ...] = (
+    ("it", "hai bisogno del codice fiscale per lavorare?"),
+    ("fr", "mon ami a perdu sa carte de séjour, que faire"),
+    ("tr", "ne zaman kimlik kartı alabilirim ki"),
+    ("es", "mi jefe no me paga, qué hago"),
+)
+
+
 @pytest.fixture(scope="module")
 def lid() -> LanguageIdentifier:
     return LanguageIdentifier(TextLanguageDetector())
@@ -151,6 +176,14 @@ def test_question_language(lid: LanguageIdentifier, expected: str, text: str) ->
     guess = lid.identify(text)
     assert guess.language == expected, (text, guess)
     assert 0.0 < guess.probability <= 1.0
+
+
+@pytest.mark.parametrize(("expected", "text"), ROMANISED + NOT_ROMANISED)
+def test_romanised_south_asian_languages(lid: LanguageIdentifier, expected: str, text: str) -> None:
+    guess = lid.identify(text)
+    assert guess.language == expected, (text, guess)
+    # with a session in a Latin-script language, romanised text still switches
+    assert lid.identify(text, prior="pt" if expected != "pt" else "en").language == expected
 
 
 @pytest.mark.parametrize(("expected", "text"), QUESTIONS)

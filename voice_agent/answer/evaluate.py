@@ -159,6 +159,7 @@ class Tally:
     refused: int = 0
     office: int = 0
     context: int = 0
+    language: int = 0  # identified as the language the case is in
     ms: list[float] = field(default_factory=list)
 
     def add(self, o: Outcome) -> None:
@@ -169,6 +170,7 @@ class Tally:
         self.refused += o.kind == "off_topic"
         self.office += o.right_office
         self.context += o.decided.decision.context_from is not None
+        self.language += o.language == o.case.lang
         self.ms.append(o.ms)
 
 
@@ -191,9 +193,10 @@ def markdown(outcomes: list[Outcome]) -> str:
     groups = tallies(outcomes)
     lines: list[str] = []
     heads = {
-        "covered": "| lang | covered | right entry | abstained | wrong entry | refused |",
+        "covered": "| lang | covered | right entry | abstained | wrong entry | refused "
+        "| its language |",
         "uncovered": "| lang | uncovered | right abstention | right office | wrong entry "
-        "| refused |",
+        "| refused | its language |",
         "refuse": "| lang | off-topic / injection | refused | answered |",
         "two turns": "| lang | two-turn | right 2nd entry | decided in context "
         "| first turn right |",
@@ -208,10 +211,10 @@ def markdown(outcomes: list[Outcome]) -> str:
             name = "**all**" if code == "all" else code
             if group == "covered":
                 cells = [_pct(t.right, t.n), _pct(t.abstained, t.n), _pct(t.wrong_entry, t.n)]
-                cells.append(_pct(t.refused, t.n))
+                cells += [_pct(t.refused, t.n), _pct(t.language, t.n)]
             elif group == "uncovered":
                 cells = [_pct(t.abstained, t.n), _pct(t.office, t.n), _pct(t.wrong_entry, t.n)]
-                cells.append(_pct(t.refused, t.n))
+                cells += [_pct(t.refused, t.n), _pct(t.language, t.n)]
             elif group == "refuse":
                 cells = [_pct(t.refused, t.n), _pct(t.n - t.refused - t.abstained, t.n)]
             else:

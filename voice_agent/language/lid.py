@@ -25,7 +25,13 @@ from langdetect.detector_factory import (  # type: ignore[import-untyped, unused
 from langdetect.lang_detect_exception import LangDetectException  # type: ignore[import-untyped, unused-ignore]
 
 from voice_agent.language.languages import CODES, DEFAULT_LANGUAGE, base_code, normalize_code
-from voice_agent.language.lid_cues import SCRIPT_LANGUAGES, _phrases, _script_of, cue_scores
+from voice_agent.language.lid_cues import (
+    SCRIPT_LANGUAGES,
+    _phrases,
+    _script_of,
+    cue_scores,
+    romanised_scores,
+)
 from voice_agent.language.textfacts import find_fact_spans
 
 # Portuguese public-service names that citizens drop into any language; matched without
@@ -126,9 +132,16 @@ class TextLanguageDetector:
         lowered = cleaned.lower()
         tokens = word_tokens(lowered)
         words = _count_words(cleaned, tokens, script) + names
+        romanised = romanised_scores(tokens) if script == "latin" else {}
+        if romanised:
+            script = "romanised"  # "mera card kho gaya, kya karu": hi, not tr or en
         candidates = SCRIPT_LANGUAGES.get(script, ())
         if not candidates or words == 0:
             return TextEvidence(script, words, {})
+        if script == "romanised":
+            weights = {lang: math.exp(romanised.get(lang, 0.0)) for lang in candidates}
+            total = sum(weights.values())
+            return TextEvidence(script, words, {k: w / total for k, w in weights.items()})
         if len(candidates) == 1:
             return TextEvidence(script, words, {candidates[0]: 1.0})
         detected = self._langdetect(lowered, candidates)
@@ -203,9 +216,13 @@ class LanguageIdentifier:
            NEVER flips the session language: with a ``prior``, the prior is returned
            (source "prior") whatever the script or the audio say. Without a prior the
            evidence below is used, but the probability is reported lower.
-        3. An unambiguous script decides outright (source "script"): Gurmukhi → pa,
+        3. Latin text with more words of romanised Hindi/Urdu, Punjabi, Bengali, Nepali or
+           Gujarati (at least two: "kaise", "kithon", "korbo", "garne", "kevi") than of any
+           Latin-script language is one of those five ("romanised"; Hindi for Urdu too),
+           decided by those words, Whisper's audio and the prior as in rule 5.
+        4. An unambiguous script decides outright (source "script"): Gurmukhi → pa,
            Gujarati → gu, Bengali → bn, Han without kana → zh. The prior is ignored.
-        4. Otherwise the candidates are the languages of the text's script (Latin: pt en es
+        5. Otherwise the candidates are the languages of the text's script (Latin: pt en es
            fr de it ro pl tr; Cyrillic: uk ru; Arabic: ar fa ur; Devanagari: hi ne), or all
            languages if the script is unsupported (Greek, Hebrew, kana...). Per candidate,
            ``text_weight * p_text + audio_weight * p_audio + prior_weight * [is prior]``,
@@ -216,7 +233,7 @@ class LanguageIdentifier:
            when the text has few words, so audio matters most for short transcripts and
            shared scripts. ``p_audio`` is Whisper's distribution restricted to the
            candidates and renormalised. Brazilian Portuguese is "pt".
-        5. Source: "fused" when text and audio both spoke, "text" when the text decided,
+        6. Source: "fused" when text and audio both spoke, "text" when the text decided,
            "audio" when only audio did, "prior" when the prior bonus decided. An
            unsupported script with no audio returns the prior as in rule 1.
 

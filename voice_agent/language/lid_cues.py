@@ -25,6 +25,8 @@ SCRIPT_LANGUAGES: Mapping[str, tuple[str, ...]] = {
     "gurmukhi": ("pa",),
     "gujarati": ("gu",),
     "han": ("zh",),
+    # not a script of its own: Latin letters typed for these languages (`romanised_scores`)
+    "romanised": ("hi", "pa", "bn", "ne", "gu"),
 }
 # (first, last, script). Letters outside these ranges belong to an unsupported script.
 _SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
@@ -171,6 +173,64 @@ WORD_CUES: Mapping[str, frozenset[str]] = {
         " धन्यवाद कृपया हजुर"
     ),
 }
+
+# Romanised South Asian typing ("mera card kho gaya, kya karu"): words that only romanised
+# Hindi/Urdu, Punjabi, Bengali, Nepali or Gujarati use (none is a word of the Latin-script
+# languages above). Hindi and Urdu are one spoken language; romanised, it is taken as hi.
+ROMANISED_CUES: Mapping[str, frozenset[str]] = {
+    "hi": _words(
+        "hai hain hy kaise kaisay kaisa kaisi kya kyaa kia kahan kahaan kaha mera meri mujhe "
+        "mujhay mujhko nahi nahin nai karna karni karu karun karoon karen karein karwana "
+        "karwaye karwani banwaye banwana banega chahiye chaiye chahie kitna kitne kitni "
+        "milega milegi milay milta milti hoga hogi raha rahi rahe wala wali wale yaha yahan "
+        "kab kyun kyon kaun kuch bhai apna apni apne hum humko tum aap aapka batao bataye "
+        "bataiye liye sakta sakti sakte dena lena jana jaana gaya gayi paisa paise kaam naukri "
+        "malik ghar ki abhi"
+    ),
+    "pa": _words(
+        "kithon kithe kiven kive kinne kinna kinni milda mildi milde milu painda paindi pendi "
+        "hundi hunda banda bandi dinda dinde dende ditta ditti karan karaan kariye ithe ithon "
+        "tuhanu mainu menu sanu saade tusi asin chahida chaida kamm navan navi kholni bulaune "
+        "wala wale wali apni ghar hun dasso daso lagde lagda kol naal ji karna nahi ki mahine "
+        "tankhah"
+    ),
+    "bn": _words(
+        "ami amar amake amader apnar tumi tomar korbo kori korte korben koren hobe hoy hoye "
+        "ekhon kivabe kibhabe kothay kothai jabe jabo theke geche gese jonno lagbe lage dile "
+        "dey bolche kono keno kemon koto pabo ache achhe ekhane shathe sathe bhalo dorkar bou "
+        "bacchader bacchar chakri taka naki nai mash dhore beton dekhate khulte ki"
+    ),
+    "ne": _words(
+        "mero garne garnu garda gareko kasari chha chhu chhan paincha milchha milcha hunchha "
+        "huncha parchha malai tapai tapain hajur sikna kholna bharne bharna paune dinchhu "
+        "bhanchha chahinchha chahiyo barsa afnai aafai haraayo kaha bata lai chaina chalcha "
+        "bhane dekhi didaina paako banaune bolauna"
+    ),
+    "gu": _words(
+        "chhe shu kevi rite nathi levanu karvu karvanu mara maru tamaru thay thashe joie "
+        "joiye kyan kyare ane saari bhade kadhavay kem malse khatu kholva thi aapyo mate"
+    ),
+}
+# A word several of these languages use counts for each, as 1 / (how many use it).
+_MIN_ROMANISED_WORDS = 2
+
+
+def romanised_scores(tokens: list[str]) -> dict[str, float]:
+    """For Latin-script ``tokens``: the romanised South Asian languages whose cue words
+    outnumber (at least 2) the words of any Latin-script language, with their counts;
+    {} when the text reads as a Latin-script language."""
+    folded = [_fold(token) for token in tokens]
+    latin = max(sum(t in words for t in folded) for words in _FOLDED_WORD_CUES.values())
+    hits = dict.fromkeys(ROMANISED_CUES, 0.0)
+    for t in folded:
+        users = [lang for lang, words in ROMANISED_CUES.items() if t in words]
+        for lang in users:
+            hits[lang] += 1.0 / len(users)
+    best = max(hits.values())
+    if best < _MIN_ROMANISED_WORDS or best <= latin:
+        return {}
+    return {lang: n for lang, n in hits.items() if n > 0}
+
 
 # "needles : language=weight ...": letters and letter groups of the lowercased text, each
 # counted at most three times. Letters only one supported language writes weigh most.
