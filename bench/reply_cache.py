@@ -1,12 +1,13 @@
 """The reply-audio cache: its size for 20 languages and first audio from cache vs live.
 
-`python -m bench.reply_cache [--sample N] [--runs N] [--with-espeak]`
+`python -m bench.reply_cache [--sample N] [--runs N] [--with-espeak] [--voices V ...]`
 
 Size: every piece of every published answer and system message is planned with the voice its
 language uses (espeak-ng's only with `--with-espeak`: not stored by default). Pieces of fast
 voices (espeak-ng, Piper) are all synthesised into a scratch cache and measured; for Kokoro,
-`--sample` pieces per language are synthesised and the size is extrapolated by spoken
-characters (`--sample 0` makes them all: slow on 2 cores).
+`--sample` pieces per language, spread over the list, are synthesised and the size is
+extrapolated by spoken characters (`--sample 0` makes them all: slow on 2 cores, about 20
+minutes a voice). `--runs 0` skips the latency part; `--voices` limits the size table.
 Latency: the same pt question through `ask` with the answer's audio on disk and without.
 """
 
@@ -34,7 +35,7 @@ from voice_agent.speech_out.voices import VoiceRegistry
 QUESTION = ("pt", "Como tiro o NIF?", "nif")
 
 
-def size_table(sample: int, with_espeak: bool) -> None:
+def size_table(sample: int, with_espeak: bool, voices: list[str] | None = None) -> None:
     base = load_settings()
     settings = replace(base, tts=replace(base.tts, reply_cache_espeak=with_espeak))
     entries = load_entries(settings.path(settings.faq_dir))
@@ -47,7 +48,8 @@ def size_table(sample: int, with_espeak: bool) -> None:
                            report_to_log({}))  # fmt: skip
     by_voice: dict[str, list[Piece]] = defaultdict(list)
     for p in wanted:
-        by_voice[p.voice].append(p)
+        if not voices or p.voice in voices:
+            by_voice[p.voice].append(p)
     total = 0.0
     print("| voice | pieces | made | MB (measured or extrapolated) |\n|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,7 +57,9 @@ def size_table(sample: int, with_espeak: bool) -> None:
         for voice, items in sorted(by_voice.items()):
             lang = items[0].language
             synth = factory.build(lang, voice)
-            todo = items[:sample] if voice.startswith("kokoro:") and sample else items
+            todo = items
+            if voice.startswith("kokoro:") and sample:  # spread over every entry and message
+                todo = items[:: max(1, len(items) // sample)][:sample]
             for p in todo:
                 cache.put(p.key, synth.synthesize(p.spoken))
             made = sum((Path(tmp) / f"{p.key}.npz").stat().st_size for p in todo)
@@ -63,7 +67,9 @@ def size_table(sample: int, with_espeak: bool) -> None:
             mb = made * chars / 1e6
             total += mb
             print(f"| {voice} | {len(items)} | {len(todo)} | {mb:.1f} |", flush=True)
-    print(f"| **all 20 languages** | {len(wanted)} | | **{total:.0f}** |")
+    label = "**all 20 languages**" if not voices else "**these voices**"
+    pieces = sum(len(items) for items in by_voice.values())
+    print(f"| {label} | {pieces} | | **{total:.0f}** |")
 
 
 async def latency(runs: int) -> None:
@@ -108,13 +114,15 @@ async def latency(runs: int) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sample", type=int, default=12, help="Kokoro pieces made per voice")
-    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--runs", type=int, default=3, help="0: the size table only")
     p.add_argument("--skip-size", action="store_true")
     p.add_argument("--with-espeak", action="store_true", help="size with espeak-ng audio stored")
+    p.add_argument("--voices", nargs="*", help="only these voices, e.g. kokoro:pf_dora")
     args = p.parse_args()
-    asyncio.run(latency(args.runs))
+    if args.runs > 0:
+        asyncio.run(latency(args.runs))
     if not args.skip_size:
-        size_table(args.sample, args.with_espeak)
+        size_table(args.sample, args.with_espeak, args.voices)
 
 
 if __name__ == "__main__":
