@@ -72,6 +72,7 @@ const HANDLERS = {
       text: "",
       link: msg.link,
       lang: normalizeLanguage(msg.language) ?? app.lang,
+      status: msg.status, // machine-translated: a line says so under the answer
     });
     // A staff member's words are marked as theirs (the hand-off panel styles them).
     const caption = app.view.el["cap-assistant"];

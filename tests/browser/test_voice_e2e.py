@@ -152,3 +152,30 @@ def test_kiosk_screenshots_in_pt_ar_zh(
     assert page.get_attribute("html", "dir") == ("rtl" if lang == "ar" else "ltr")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"kiosk-{lang}.png"))
+
+
+def test_romanised_punjabi_typed_on_an_english_kiosk_is_answered_in_punjabi(
+    ui_page, base_url: str
+) -> None:
+    """Punjabi typed in Latin letters was taken for English or Turkish; now the page turns to
+    Punjabi and the answer is the Punjabi one."""
+    page = ui_page
+    page.goto(f"{base_url}/kiosk?idle=0&lang=en")
+    page.wait_for_function("() => window.voiceApp")
+    page.click(".lang-option[data-lang=en]")
+    page.wait_for_function("() => window.voiceApp.session?.open", timeout=20_000)
+    page.click("#type-toggle")
+    page.fill("#ask-input", "mainu financas da password chahida, kiven milda")
+    page.press("#ask-input", "Enter")
+    page.wait_for_function(
+        "() => document.querySelector('#cap-assistant .cap-text')?.innerText.includes('ਰਜਿਸਟਰ')",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(800)
+    assert page.get_attribute("html", "lang") == "pa"
+    # the Punjabi answer is machine-translated: the kiosk says so, in Punjabi
+    note = page.locator("#answer-source #mt-note")
+    assert note.get_attribute("lang") == "pa"
+    assert note.inner_text().strip()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "kiosk-pa-romanised.png"))
