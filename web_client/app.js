@@ -456,7 +456,9 @@ export class App {
       const lang = normalizeLanguage(result.language);
       if (lang && lang !== this.lang) this.setLanguage(lang, { send: false });
       this.view.setUserCaption(result.transcript || text, { lang: lang ?? this.lang });
-      this.view.showAnswer({ text: result.answer ?? "", link: result.link, lang });
+      this.view.showAnswer({
+        text: result.answer ?? "", link: result.link, lang, status: result.status,
+      });
       if (result.handoff) this.view.showHuman();
     } catch (err) {
       console.warn("ask failed:", err?.message ?? err);

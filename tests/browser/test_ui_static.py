@@ -124,6 +124,23 @@ def test_text_mode_works_without_webrtc(no_webrtc_page, recorder, base_url):
     assert recorder.page_errors == []
 
 
+def test_a_machine_translated_answer_over_http_says_so(no_webrtc_page, base_url):
+    """Typed without WebRTC (/api/ask): the English answer is machine-translated, and the
+    page says so under it, in English."""
+    page = no_webrtc_page
+    open_page(page, f"{base_url}/?lang=en")
+    page.fill("#ask-input", "How can I get a tax number (NIF)?")
+    is_ask = lambda r: r.url.endswith("/api/ask")  # noqa: E731
+    with page.expect_response(is_ask, timeout=ANSWER_TIMEOUT_MS) as info:
+        page.press("#ask-input", "Enter")
+    result = info.value.json()
+    assert result["status"] == "machine-translated", result
+    note = page.locator("#answer-source #mt-note")
+    note.wait_for(timeout=10_000)
+    assert note.get_attribute("lang") == "en"
+    assert note.inner_text() == "Automatic translation, not yet checked by a person."
+
+
 def test_idle_reset_clears_the_screen(no_webrtc_page, base_url):
     page = no_webrtc_page
     open_page(page, f"{base_url}/kiosk?idle=2")
