@@ -174,9 +174,10 @@ WORD_CUES: Mapping[str, frozenset[str]] = {
     ),
 }
 
-# Romanised South Asian typing ("mera card kho gaya, kya karu"): words that only romanised
-# Hindi/Urdu, Punjabi, Bengali, Nepali or Gujarati use (none is a word of the Latin-script
-# languages above). Hindi and Urdu are one spoken language; romanised, it is taken as hi.
+# Romanised South Asian typing ("mera card kho gaya, kya karu"): common words of Hindi/Urdu,
+# Punjabi, Bengali, Nepali or Gujarati typed in Latin letters. A few are also words of the
+# Latin-script languages above ("hai", "ki"): a text needs more of these than of those.
+# Hindi and Urdu are one spoken language; romanised, it is taken as hi.
 ROMANISED_CUES: Mapping[str, frozenset[str]] = {
     "hi": _words(
         "hai hain hy kaise kaisay kaisa kaisi kya kyaa kia kahan kahaan kaha mera meri mujhe "
