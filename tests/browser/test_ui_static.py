@@ -101,14 +101,19 @@ def test_talk_to_a_person_shows_the_human_channel(no_webrtc_page, base_url):
     assert "218 106 191" in text
 
 
-def test_text_mode_works_without_webrtc(no_webrtc_page, recorder, base_url):
-    page = no_webrtc_page
-    open_page(page, f"{base_url}/?lang=pt")
-    page.fill("#ask-input", "Como posso pedir o NIF?")
+def _typed_over_http(page, url: str, question: str) -> dict:
+    """Open `url` (no WebRTC), type `question`, and return /api/ask's answer."""
+    open_page(page, url)
+    page.fill("#ask-input", question)
     is_ask = lambda r: r.url.endswith("/api/ask")  # noqa: E731
     with page.expect_response(is_ask, timeout=ANSWER_TIMEOUT_MS) as info:
         page.press("#ask-input", "Enter")
-    result = info.value.json()
+    return info.value.json()
+
+
+def test_text_mode_works_without_webrtc(no_webrtc_page, recorder, base_url):
+    page = no_webrtc_page
+    result = _typed_over_http(page, f"{base_url}/?lang=pt", "Como posso pedir o NIF?")
     assert result["answer"]
     page.wait_for_function(
         "t => document.querySelector('#cap-assistant .cap-text').textContent.trim() === t",
@@ -128,12 +133,7 @@ def test_a_machine_translated_answer_over_http_says_so(no_webrtc_page, base_url)
     """Typed without WebRTC (/api/ask): the English answer is machine-translated, and the
     page says so under it, in English."""
     page = no_webrtc_page
-    open_page(page, f"{base_url}/?lang=en")
-    page.fill("#ask-input", "How can I get a tax number (NIF)?")
-    is_ask = lambda r: r.url.endswith("/api/ask")  # noqa: E731
-    with page.expect_response(is_ask, timeout=ANSWER_TIMEOUT_MS) as info:
-        page.press("#ask-input", "Enter")
-    result = info.value.json()
+    result = _typed_over_http(page, f"{base_url}/?lang=en", "How can I get a tax number (NIF)?")
     assert result["status"] == "machine-translated", result
     note = page.locator("#answer-source #mt-note")
     note.wait_for(timeout=10_000)
