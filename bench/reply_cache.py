@@ -6,8 +6,9 @@ Size: every piece of every published answer and system message is planned with t
 language uses (espeak-ng's only with `--with-espeak`: not stored by default). Pieces of fast
 voices (espeak-ng, Piper) are all synthesised into a scratch cache and measured; for Kokoro,
 `--sample` pieces per language, spread over the list, are synthesised and the size is
-extrapolated by spoken characters (`--sample 0` makes them all: slow on 2 cores, about 20
-minutes a voice). `--runs 0` skips the latency part; `--voices` limits the size table.
+extrapolated by spoken characters (`--sample 0` makes them all: slow, about 30 minutes a
+Kokoro voice on 2 cores with other work running). `--runs 0` skips the latency part;
+`--voices` limits the size table.
 Latency: the same pt question through `ask` with the answer's audio on disk and without.
 """
 
