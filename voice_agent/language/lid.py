@@ -26,6 +26,7 @@ from langdetect.lang_detect_exception import LangDetectException  # type: ignore
 
 from voice_agent.language.languages import CODES, DEFAULT_LANGUAGE, base_code, normalize_code
 from voice_agent.language.lid_cues import (
+    ROMANISED,
     SCRIPT_LANGUAGES,
     _phrases,
     _script_of,
@@ -133,15 +134,13 @@ class TextLanguageDetector:
         tokens = word_tokens(lowered)
         words = _count_words(cleaned, tokens, script) + names
         romanised = romanised_scores(tokens) if script == "latin" else {}
-        if romanised:
-            script = "romanised"  # "mera card kho gaya, kya karu": hi, not tr or en
+        if romanised:  # "mera card kho gaya, kya karu": hi, not tr or en
+            weights = {lang: math.exp(romanised.get(lang, 0.0)) for lang in ROMANISED}
+            total = sum(weights.values())
+            return TextEvidence("romanised", words, {k: w / total for k, w in weights.items()})
         candidates = SCRIPT_LANGUAGES.get(script, ())
         if not candidates or words == 0:
             return TextEvidence(script, words, {})
-        if script == "romanised":
-            weights = {lang: math.exp(romanised.get(lang, 0.0)) for lang in candidates}
-            total = sum(weights.values())
-            return TextEvidence(script, words, {k: w / total for k, w in weights.items()})
         if len(candidates) == 1:
             return TextEvidence(script, words, {candidates[0]: 1.0})
         detected = self._langdetect(lowered, candidates)

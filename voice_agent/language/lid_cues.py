@@ -28,6 +28,7 @@ SCRIPT_LANGUAGES: Mapping[str, tuple[str, ...]] = {
     # not a script of its own: Latin letters typed for these languages (`romanised_scores`)
     "romanised": ("hi", "pa", "bn", "ne", "gu"),
 }
+ROMANISED = SCRIPT_LANGUAGES["romanised"]
 # (first, last, script). Letters outside these ranges belong to an unsupported script.
 _SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
     (0x0041, 0x024F, "latin"),
@@ -212,14 +213,14 @@ ROMANISED_CUES: Mapping[str, frozenset[str]] = {
         "joiye kyan kyare ane saari bhade kadhavay kem malse khatu kholva thi aapyo mate"
     ),
 }
-# A word several of these languages use counts for each, as 1 / (how many use it).
 _MIN_ROMANISED_WORDS = 2
 
 
 def romanised_scores(tokens: list[str]) -> dict[str, float]:
     """For Latin-script ``tokens``: the romanised South Asian languages whose cue words
-    outnumber (at least 2) the words of any Latin-script language, with their counts;
-    {} when the text reads as a Latin-script language."""
+    outnumber (at least 2) the words of any Latin-script language, with their counts (a word
+    several of them use counts for each, as 1 / how many use it); {} when the text reads as
+    a Latin-script language."""
     folded = [_fold(token) for token in tokens]
     latin = max(sum(t in words for t in folded) for words in _FOLDED_WORD_CUES.values())
     hits = dict.fromkeys(ROMANISED_CUES, 0.0)
