@@ -125,18 +125,9 @@ def test_spoken_question_answered_aloud_with_a_moving_mouth(mic_browser, base_ur
     context.close()
 
 
-@pytest.mark.parametrize(
-    ("lang", "question", "expect"),
-    [
-        ("pt", "Como é que tiro o número de utente?", "utente"),
-        ("ar", "كيف أحصل على رقم التعريف الضريبي NIF؟", "NIF"),
-        ("zh", "我在哪里可以办理居留许可？", "AIMA"),
-    ],
-)
-def test_kiosk_screenshots_in_pt_ar_zh(
-    ui_page, base_url: str, lang: str, question: str, expect: str
-) -> None:
-    page = ui_page
+def _typed_on_the_kiosk(page, base_url: str, lang: str, question: str, expect: str) -> None:
+    """Open the kiosk in `lang`, type `question` over the live session, and wait until the
+    answer's caption shows `expect`."""
     page.goto(f"{base_url}/kiosk?idle=0&lang={lang}")
     page.wait_for_function("() => window.voiceApp")
     page.click(f".lang-option[data-lang={lang}]")
@@ -149,6 +140,21 @@ def test_kiosk_screenshots_in_pt_ar_zh(
         timeout=30_000,
     )
     page.wait_for_timeout(800)
+
+
+@pytest.mark.parametrize(
+    ("lang", "question", "expect"),
+    [
+        ("pt", "Como é que tiro o número de utente?", "utente"),
+        ("ar", "كيف أحصل على رقم التعريف الضريبي NIF؟", "NIF"),
+        ("zh", "我在哪里可以办理居留许可？", "AIMA"),
+    ],
+)
+def test_kiosk_screenshots_in_pt_ar_zh(
+    ui_page, base_url: str, lang: str, question: str, expect: str
+) -> None:
+    page = ui_page
+    _typed_on_the_kiosk(page, base_url, lang, question, expect)
     assert page.get_attribute("html", "dir") == ("rtl" if lang == "ar" else "ltr")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"kiosk-{lang}.png"))
@@ -160,18 +166,8 @@ def test_romanised_punjabi_typed_on_an_english_kiosk_is_answered_in_punjabi(
     """Punjabi typed in Latin letters was taken for English or Turkish; now the page turns to
     Punjabi and the answer is the Punjabi one."""
     page = ui_page
-    page.goto(f"{base_url}/kiosk?idle=0&lang=en")
-    page.wait_for_function("() => window.voiceApp")
-    page.click(".lang-option[data-lang=en]")
-    page.wait_for_function("() => window.voiceApp.session?.open", timeout=20_000)
-    page.click("#type-toggle")
-    page.fill("#ask-input", "mainu financas da password chahida, kiven milda")
-    page.press("#ask-input", "Enter")
-    page.wait_for_function(
-        "() => document.querySelector('#cap-assistant .cap-text')?.innerText.includes('ਰਜਿਸਟਰ')",
-        timeout=30_000,
-    )
-    page.wait_for_timeout(800)
+    question = "mainu financas da password chahida, kiven milda"
+    _typed_on_the_kiosk(page, base_url, "en", question, "ਰਜਿਸਟਰ")
     assert page.get_attribute("html", "lang") == "pa"
     # the Punjabi answer is machine-translated: the kiosk says so, in Punjabi
     note = page.locator("#answer-source #mt-note")
