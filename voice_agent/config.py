@@ -141,6 +141,9 @@ class RetrievalSettings:
     uncovered_min: float = 0.85
     uncovered_margin: float = 0.01
     route_topic_min: float = 0.05  # no answer: the nearest entry's topic names the office above
+    # The classifier (answer/classifier.py) overrules rules 2-4 where its posterior is at least
+    # this: an entry's class answers it, an uncovered area's says "ask there". Above 1: never.
+    classifier_sure: float = 0.7
     # Follow-ups (answer/decision.py `followed`): a question of at most this many words is
     # read with the previous one, unless another entry answers it alone with at least
     # `followup_switch`, `followup_switch_margin` above the previous entry (a change of

@@ -12,6 +12,7 @@ import pytest
 
 from tests.fakes import fake_engine
 from voice_agent import events as ev
+from voice_agent.answer.classifier import OFF_TOPIC, UNCOVERED, Classified
 from voice_agent.answer.decision import (
     Context,
     Decision,
@@ -22,6 +23,7 @@ from voice_agent.answer.decision import (
     is_short,
 )
 from voice_agent.answer.retrieval import Hit, RetrievalResult
+from voice_agent.answer.routes import Routes
 from voice_agent.answer.screening import Screening
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import load_entries, parse_entry
@@ -82,6 +84,43 @@ def test_an_entry_gone_from_the_published_set_is_skipped_not_a_keyerror() -> Non
     assert decision.kind == "faq" and decision.faq_id == "nif"
     alone = decide(RetrievalResult((hit("gone", 0.5),), ON_TOPIC), "en", settings, {})
     assert alone.kind == "no_answer" and alone.entry is None
+
+
+def _classified(label: str, p: float) -> Screening:
+    return Screening(None, 1.0, None, 0.0, classified=Classified(label, p))
+
+
+def test_a_sure_classifier_answers_an_entry_the_similarity_left_below_the_bar() -> None:
+    settings = RetrievalSettings()
+    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
+    sns = parse_entry(__import__("yaml").safe_load(SNS), "test")
+    entries = {"nif": nif, "sns24-line": sns}
+    below = (hit("sns24-line", 0.09), hit("nif", 0.08))  # under answer_threshold (0.11)
+    rescued = decide(RetrievalResult(below, _classified("nif", 0.8)), "en", settings, entries)
+    assert rescued.kind == "faq" and rescued.faq_id == "nif"
+    assert rescued.confidence < 0.5  # its own score's: the inbox still sees a weak answer
+    unsure = decide(RetrievalResult(below, _classified("nif", 0.6)), "en", settings, entries)
+    assert unsure.kind == "no_answer"
+    unpublished = {"sns24-line": sns}  # the class's entry was unpublished meanwhile
+    gone = decide(RetrievalResult(below, _classified("nif", 0.8)), "en", settings, unpublished)
+    assert gone.kind == "no_answer"
+    off = decide(RetrievalResult(below, _classified(OFF_TOPIC, 0.99)), "en", settings, entries)
+    assert off.kind == "no_answer"
+
+
+def test_a_sure_uncovered_class_says_i_dont_know_and_names_its_office() -> None:
+    settings = RetrievalSettings()
+    routes = Routes(Path(__file__).resolve().parents[2] / "voice_agent" / "data" / "routes.yaml")
+    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
+    above = (hit("nif", 0.2),)
+    vetoed = decide(
+        RetrievalResult(above, _classified(UNCOVERED + "irn", 0.9)), "en", settings, {"nif": nif},
+        routes,
+    )  # fmt: skip
+    assert vetoed.kind == "no_answer" and vetoed.route is not None and vetoed.route.area == "irn"
+    for screening in (_classified(UNCOVERED + "irn", 0.5), _classified(OFF_TOPIC, 0.9)):
+        kept = decide(RetrievalResult(above, screening), "en", settings, {"nif": nif}, routes)
+        assert kept.kind == "faq" and kept.faq_id == "nif"
 
 
 async def test_unpublished_between_search_and_decision_in_a_live_turn(

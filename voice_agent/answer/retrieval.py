@@ -118,7 +118,8 @@ class Retriever:
         self._answer_entry = np.zeros(0, np.int64)
         # the vectors in use, by (passage?, text): a publish looks up only new texts
         self._memo: dict[tuple[bool, str], np.ndarray] = {}
-        self._fitted: frozenset[str] | None = None  # the questions the screener was fit on
+        # the (entry, question) pairs the screener was fitted on
+        self._fitted: frozenset[tuple[str, str]] | None = None
 
     def _vectors(
         self,
@@ -170,10 +171,10 @@ class Retriever:
             [a for _, a in answers], passages=True, progress=progress, memo=memo
         )
         self._memo = memo
-        questions = frozenset(texts)
-        if questions != self._fitted:  # (an edited answer leaves the screener as it is)
-            self._screener.fit(self._questions, self._vectors)
-            self._fitted = questions
+        labelled = frozenset((r[0], r[2]) for r in self._rows)
+        if labelled != self._fitted:  # (an edited answer leaves the screener as it is)
+            self._screener.fit(self._questions, [r[0] for r in self._rows], self._vectors)
+            self._fitted = labelled
 
     @property
     def routes(self) -> Routes:

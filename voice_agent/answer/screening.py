@@ -1,6 +1,6 @@
 """Screening a question before it may be answered from the FAQ.
 
-Four independent signals, all multilingual:
+Five independent signals, all multilingual:
 - injection cues (data/injection_cues.yaml): instruction overrides, role-play, dictated facts,
   requests to write code or poems. These are refused even when they name an FAQ topic.
 - a domain model: a linear discriminant on e5 vectors, fitted when the FAQ loads, separating
@@ -13,6 +13,8 @@ Four independent signals, all multilingual:
   let the decision say "I don't know, ask there" instead of answering the nearest entry
   (answer/decision.py). (Adding them to the domain model's on-topic class was measured: it
   changed nothing on the dev sets, as no uncovered question was refused; so it is not done.)
+- a classifier (classifier.py) over all of these at once: which entry, uncovered area or
+  off-topic class the question's vector belongs to, and how sure it is.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from voice_agent.answer.classifier import NOTHING, OFF_TOPIC, UNCOVERED, Classified, Classifier
 from voice_agent.answer.refusal_cues import InjectionCues
 from voice_agent.answer.routes import Routes
 
@@ -40,6 +43,7 @@ class Screening:
     uncovered: float = 0.0  # cosine to the nearest in-domain question the FAQ does not cover
     area: str | None = None  # the area whose 2 nearest such questions are nearest on average
     uncovered_top: float = 0.0  # that mean (compared with the best entry's `Hit.question_top`)
+    classified: Classified = NOTHING  # the classifier's class and posterior
 
 
 class DomainModel:
@@ -75,6 +79,7 @@ class Screener:
         self.routes = Routes(routes_file or negatives_file.with_name("routes.yaml"))
         self._cues = InjectionCues(cues_file)
         self._domain: DomainModel | None = None
+        self._classifier: Classifier | None = None
         self._talk = Exemplars.empty()
         self._uncovered = Exemplars.empty()
         self._cache: tuple[list[str], Labelled, Labelled] | None = None
@@ -91,21 +96,35 @@ class Screener:
             )
         return self._cache
 
-    def fit(self, faq_vectors: np.ndarray, embed: Callable[[list[str]], np.ndarray]) -> None:
+    def fit(
+        self,
+        faq_vectors: np.ndarray,
+        faq_entries: list[str],
+        embed: Callable[[list[str]], np.ndarray],
+    ) -> None:
+        """Fit on the FAQ's question vectors (`faq_entries`: the entry of each) and the
+        exemplars."""
         neg_texts, (talk_texts, talk_labels), (unc_texts, unc_labels) = self._exemplars()
         vectors = embed(neg_texts + talk_texts + unc_texts)
         n, m = len(neg_texts), len(neg_texts) + len(talk_texts)
         self._talk = Exemplars(vectors[n:m], talk_labels)
         self._uncovered = Exemplars(vectors[m:], unc_labels)
-        if len(faq_vectors) and n:
-            self._domain = DomainModel(faq_vectors, vectors[:n])
+        self._domain = DomainModel(faq_vectors, vectors[:n]) if len(faq_vectors) and n else None
+        self._classifier = None
+        if len(faq_vectors):
+            labels = faq_entries + [OFF_TOPIC] * n + [UNCOVERED + a for a in unc_labels]
+            labelled = np.vstack([faq_vectors, vectors[:n], vectors[m:]])
+            self._classifier = Classifier(labelled, labels)
 
     def screen(self, text: str, q: np.ndarray) -> Screening:
         cue = self._cues.match(text)
         domain = self._domain.margin(q) if self._domain is not None else 1.0
         intent, score, _ = self._talk.nearest(q)
         area, uncovered, top = self._uncovered.nearest(q, by_label_top=TOP)
-        return Screening(cue.span if cue else None, domain, intent, score, uncovered, area, top)
+        classified = self._classifier.classify(q) if self._classifier is not None else NOTHING
+        return Screening(
+            cue.span if cue else None, domain, intent, score, uncovered, area, top, classified
+        )
 
 
 Labelled = tuple[list[str], list[str]]  # texts, and the label of each
