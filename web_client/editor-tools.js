@@ -67,6 +67,7 @@ export class TryView {
       sc.injection ? `injection: ${sc.injection}` : null,
       sc.domain != null ? `domain ${fixed(sc.domain)}` : null,
       sc.intent ? `intent ${sc.intent} (${fixed(sc.intent_score)})` : null,
+      sc.classified ? `class ${sc.classified} (p=${fixed(sc.classified_p, 2)})` : null,
     ].filter(Boolean).join(" · ") || t("none");
     const row = (label, ...value) => [el("dt", {}, label), el("dd", {}, ...value)];
     clear(

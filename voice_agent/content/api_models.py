@@ -178,6 +178,10 @@ class ScreeningOut(BaseModel):
         None, description="similarity to the nearest in-domain question the FAQ does not cover"
     )
     uncovered_area: str | None = None
+    classified: str | None = Field(
+        None, description="the classifier's class: an entry id, uncovered:<area> or off-topic"
+    )
+    classified_p: float | None = Field(None, description="its posterior (0-1)")
 
 
 class TryOut(BaseModel):

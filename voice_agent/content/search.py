@@ -105,5 +105,7 @@ async def try_question(engine: Engine, text: str, lang: str | None) -> dict[str,
             "intent_score": _finite(sc.intent_score),
             "uncovered": _finite(sc.uncovered),
             "uncovered_area": sc.area,
+            "classified": sc.classified.label,
+            "classified_p": _finite(sc.classified.p),
         },
     }
