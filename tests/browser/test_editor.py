@@ -384,6 +384,7 @@ def test_publish_ask_rollback_delete(
         assert edit in page.inner_text("#try-answer")
         assert page.locator("#try-ranking tbody tr").count() == 5
         assert page.get_attribute("#try-answer", "lang") == "en"
+        assert re.search(r"class \S+ \(p=[01]\.\d\d\)", page.inner_text("#try-facts"))
         shot(page, "6-try")
 
         # 5. roll back to version 1 (the text before the edit)
