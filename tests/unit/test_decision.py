@@ -108,6 +108,26 @@ def test_a_sure_classifier_answers_an_entry_the_similarity_left_below_the_bar() 
     assert off.kind == "no_answer"
 
 
+def test_a_sure_classifier_chooses_between_entries_the_similarity_ranked_otherwise() -> None:
+    settings = RetrievalSettings()
+    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
+    sns = parse_entry(__import__("yaml").safe_load(SNS), "test")
+    entries = {"nif": nif, "sns24-line": sns}
+    ranked = (hit("nif", 0.2), hit("sns24-line", 0.15))
+    chosen = decide(
+        RetrievalResult(ranked, _classified("sns24-line", 0.9)), "en", settings, entries
+    )
+    assert chosen.faq_id == "sns24-line"
+    assert (
+        chosen.confidence
+        == decide(
+            RetrievalResult((hit("sns24-line", 0.15),), ON_TOPIC), "en", settings, entries
+        ).confidence
+    )  # its own score's, as if it had ranked first
+    kept = decide(RetrievalResult(ranked, _classified("sns24-line", 0.6)), "en", settings, entries)
+    assert kept.faq_id == "nif"
+
+
 def test_a_sure_uncovered_class_says_i_dont_know_and_names_its_office() -> None:
     settings = RetrievalSettings()
     routes = Routes(Path(__file__).resolve().parents[2] / "voice_agent" / "data" / "routes.yaml")

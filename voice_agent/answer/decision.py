@@ -3,7 +3,7 @@ or answer from an entry, optionally as a follow-up of the previous answer.
 
 `decide_question` is used by the live turn (`Engine._decide`), the editor's "try a question"
 and `voice-agent eval`; `decide` is its pure rule set (the eval's threshold sweep re-runs it
-on stored retrieval results). Rules, in order (README, "How answers are chosen"):
+on stored retrieval results). Rules (README, "How answers are chosen"):
 
 1. an injection cue -> off_topic; small talk -> its intent; off the domain -> off_topic.
 2. no entry scores above the answer threshold -> no_answer. The threshold is on the semantic
@@ -14,14 +14,15 @@ on stored retrieval results). Rules, in order (README, "How answers are chosen")
    "how do I register a company?" from getting the self-employment entry.
 4. otherwise the best entry that is still published: an entry unpublished between the
    search and this decision is skipped, never a KeyError.
-5. where rule 2 or 3 said no_answer, but the classifier (classifier.py) puts the question in
-   one published entry's class with a posterior of at least `classifier_sure` -> that entry.
-   Its confidence stays that of the entry's own similarity score (below 0.5, or 0 outside the
-   top hits), so the answer still reaches the content team's inbox as a low-confidence one.
-6. where rule 4 would answer, but the classifier puts the question in an uncovered area's
-   class that surely -> no_answer, naming that area's office.
+5. before rules 2-4: where the classifier (classifier.py) puts the question in one class
+   with a posterior of at least `classifier_sure`, that class decides. A published entry's
+   class -> that entry, even where the similarity left it below the bar or ranked another
+   entry first; its confidence stays that of the entry's own similarity score (below 0.5, or
+   0 outside the top hits, for one the similarity had declined), so such an answer still
+   reaches the content team's inbox as a low-confidence one. An uncovered area's class ->
+   no_answer, naming that area's office. The off-topic class leaves it to the rules.
 
-A no_answer names the office to ask (data/routes.yaml): the classifier's area when rule 6
+A no_answer names the office to ask (data/routes.yaml): the classifier's area when rule 5
 fired, the area of the nearest uncovered question when rule 3 fired, else the area of the
 nearest entry's topic if that entry is not far (`route_topic_min`), else the migrant helpline.
 
@@ -40,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from voice_agent.answer.classifier import NOTHING
 from voice_agent.answer.retrieval import RetrievalResult, Retriever
 from voice_agent.answer.routes import Route, Routes
 from voice_agent.config import RetrievalSettings
@@ -144,7 +146,7 @@ def decide(
     entries: Mapping[str, FaqEntry],
     routes: Routes | None = None,
 ) -> Decision:
-    """Rules 1-6 above for one retrieval result (pure: no search, no I/O)."""
+    """Rules 1-5 above for one retrieval result (pure: no search, no I/O)."""
     hits = [h for h in result.hits if h.entry_id in entries]  # unpublished meanwhile: skipped
     best = hits[0] if hits else None
     sc = result.screening
@@ -159,28 +161,24 @@ def decide(
         return Decision(sc.intent, language, None, conf, sc.intent == "human")
     if sc.domain < settings.domain_threshold:
         return Decision("off_topic", language, None, conf, False)
+    sure = sc.classified if sc.classified.p >= settings.classifier_sure else NOTHING
+    if sure.entry_id is not None and sure.entry_id in entries:  # rule 5
+        own = _score_of(result, sure.entry_id)
+        own_conf = confidence(own, settings.answer_threshold) if own is not None else 0.0
+        return Decision("faq", language, entries[sure.entry_id], own_conf, False)
     uncovered = sc.area is not None and sc.uncovered >= settings.uncovered_min
-    sure = sc.classified.p >= settings.classifier_sure
-    declined = (
-        best is None
+    if (
+        sure.area is not None  # rule 5
+        or best is None
         or best.semantic < settings.answer_threshold
         or (uncovered and sc.uncovered_top >= best.question_top - settings.uncovered_margin)
-    )
-    rescued = sc.classified.entry_id if sure and declined else None
-    if rescued is not None and rescued in entries:  # rule 5
-        own = _score_of(result, rescued)
-        rescued_conf = confidence(own, settings.answer_threshold) if own is not None else 0.0
-        return Decision("faq", language, entries[rescued], rescued_conf, False)
-    vetoed = not declined and sure and sc.classified.area is not None  # rule 6
-    if declined or vetoed:
+    ):
         route = None
         if routes is not None:
             near = best is not None and best.score >= settings.route_topic_min
             topic = entries[best.entry_id].topic if best is not None and near else None
-            area = sc.classified.area if vetoed else sc.area if uncovered else None
-            route = routes.resolve(area, topic)
+            route = routes.resolve((sc.area if uncovered else None) or sure.area, topic)
         return Decision("no_answer", language, None, conf, True, route)
-    assert best is not None
     return Decision("faq", language, entries[best.entry_id], conf, False)
 
 
