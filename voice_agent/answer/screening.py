@@ -1,6 +1,6 @@
 """Screening a question before it may be answered from the FAQ.
 
-Five independent signals, all multilingual:
+Four independent signals, all multilingual, and a classifier fitted on all their exemplars:
 - injection cues (data/injection_cues.yaml): instruction overrides, role-play, dictated facts,
   requests to write code or poems. These are refused even when they name an FAQ topic.
 - a domain model: a linear discriminant on e5 vectors, fitted when the FAQ loads, separating
@@ -13,8 +13,9 @@ Five independent signals, all multilingual:
   let the decision say "I don't know, ask there" instead of answering the nearest entry
   (answer/decision.py). (Adding them to the domain model's on-topic class was measured: it
   changed nothing on the dev sets, as no uncovered question was refused; so it is not done.)
-- a classifier (classifier.py) over all of these at once: which entry, uncovered area or
-  off-topic class the question's vector belongs to, and how sure it is.
+- the classifier (classifier.py): the FAQ's questions by entry, the uncovered questions by
+  area and the off-topic exemplars at once; which of these classes the question's vector
+  belongs to, and how sure it is.
 """
 
 from __future__ import annotations
