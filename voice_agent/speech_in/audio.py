@@ -46,7 +46,7 @@ def decode_audio(data: bytes | Path, *, max_seconds: float) -> DecodedAudio:
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.audio:
-                raise BadInput(f"{name} has no audio stream")
+                raise BadInput(f"{name} is not a readable audio file (it has no audio stream)")
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="flt", layout="mono", rate=STT_RATE)
             for frame in container.decode(stream):
