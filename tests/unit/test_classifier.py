@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice_agent.answer.classifier import NOTHING, OFF_TOPIC, UNCOVERED, Classified, Classifier
+from voice_agent.answer.classifier import (
+    MIN_TEXTS,
+    NOTHING,
+    OFF_TOPIC,
+    UNCOVERED,
+    Classified,
+    Classifier,
+)
 
 
 def _samples(rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[str]]:
@@ -44,6 +51,14 @@ def test_a_class_label_says_what_it_is() -> None:
     assert area.area == "financas" and area.entry_id is None
     assert Classified(OFF_TOPIC, 0.8).entry_id is None and Classified(OFF_TOPIC, 0.8).area is None
     assert NOTHING.entry_id is None and NOTHING.area is None and NOTHING.p == 0.0
+
+
+def test_classes_with_too_few_texts_are_not_known() -> None:
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(MIN_TEXTS + 3, 4))
+    labels = ["nif"] * MIN_TEXTS + ["new-entry"] * 3
+    got = Classifier(vectors, labels).classify(vectors[0])
+    assert got.known == frozenset({"nif"})
 
 
 def test_vectors_and_labels_must_match() -> None:

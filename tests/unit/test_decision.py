@@ -86,8 +86,11 @@ def test_an_entry_gone_from_the_published_set_is_skipped_not_a_keyerror() -> Non
     assert alone.kind == "no_answer" and alone.entry is None
 
 
-def _classified(label: str, p: float) -> Screening:
-    return Screening(None, 1.0, None, 0.0, classified=Classified(label, p))
+KNOWN = frozenset({"nif", "sns24-line", UNCOVERED + "irn", OFF_TOPIC})
+
+
+def _classified(label: str, p: float, known: frozenset[str] = KNOWN) -> Screening:
+    return Screening(None, 1.0, None, 0.0, classified=Classified(label, p, known))
 
 
 def test_a_sure_classifier_answers_an_entry_the_similarity_left_below_the_bar() -> None:
@@ -126,6 +129,38 @@ def test_a_sure_classifier_chooses_between_entries_the_similarity_ranked_otherwi
     )  # its own score's, as if it had ranked first
     kept = decide(RetrievalResult(ranked, _classified("sns24-line", 0.6)), "en", settings, entries)
     assert kept.faq_id == "nif"
+
+
+def test_the_classifier_keeps_out_of_entries_it_has_too_few_texts_of() -> None:
+    """A new entry written in one language: the similarity decides, for and against it."""
+    settings = RetrievalSettings()
+    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
+    sns = parse_entry(__import__("yaml").safe_load(SNS), "test")
+    entries = {"nif": nif, "sns24-line": sns}
+    ranked = (hit("sns24-line", 0.2), hit("nif", 0.15))  # sns24-line: new, 4 texts
+    thin = KNOWN - {"sns24-line"}
+    against = RetrievalResult(ranked, _classified("nif", 0.95, thin))
+    assert decide(against, "en", settings, entries).faq_id == "sns24-line"
+    vetoed = RetrievalResult(ranked, _classified(UNCOVERED + "irn", 0.95, thin))
+    assert decide(vetoed, "en", settings, entries).faq_id == "sns24-line"
+    below = (hit("nif", 0.08),)
+    for_it = RetrievalResult(below, _classified("sns24-line", 0.95, thin))
+    assert decide(for_it, "en", settings, entries).kind == "no_answer"
+
+
+def test_the_classifier_never_overrules_an_entry_whose_own_words_were_asked() -> None:
+    settings = RetrievalSettings()
+    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
+    sns = parse_entry(__import__("yaml").safe_load(SNS), "test")
+    entries = {"nif": nif, "sns24-line": sns}
+    verbatim = (hit("sns24-line", 0.2, question=0.99), hit("nif", 0.15))
+    asked = RetrievalResult(verbatim, _classified("nif", 0.95))
+    assert decide(asked, "en", settings, entries).faq_id == "sns24-line"
+    reworded = (hit("sns24-line", 0.2, question=0.95), hit("nif", 0.15))
+    assert (
+        decide(RetrievalResult(reworded, _classified("nif", 0.95)), "en", settings, entries).faq_id
+        == "nif"
+    )
 
 
 def test_a_sure_uncovered_class_says_i_dont_know_and_names_its_office() -> None:

@@ -19,6 +19,7 @@ the shipped FAQ and exemplars here; classifying a question takes 0.02 ms.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,10 @@ SHRINK = 0.4  # weight of the identity in the shared covariance (dev sets: 0.2 a
 # The discriminant's log-odds are in units of e5's within-class spread, where a few units
 # make a certainty of 0.99999; dividing by this makes its posterior a usable 0.5-0.99.
 TEMPERATURE = 5.0
+# A class needs this many labelled texts (one per language) before the classifier may speak
+# for or against it: the mean of an entry just written in one or two languages is no
+# estimate, and the classifier overruled the similarity on such an entry's own question.
+MIN_TEXTS = 20
 UNCOVERED = "uncovered:"  # label prefix of an uncovered area's questions
 OFF_TOPIC = "off-topic"
 
@@ -36,6 +41,7 @@ OFF_TOPIC = "off-topic"
 class Classified:
     label: str | None  # an entry id, UNCOVERED + area, OFF_TOPIC; None: nothing fitted
     p: float  # its posterior
+    known: frozenset[str] = frozenset()  # the classes with at least MIN_TEXTS texts
 
     @property
     def area(self) -> str | None:
@@ -67,6 +73,8 @@ class Classifier:
         if len(vectors) != len(labels):
             raise ValueError(f"{len(vectors)} vectors but {len(labels)} labels")
         self.labels = list(dict.fromkeys(labels))
+        counts = Counter(labels)
+        self.known = frozenset(label for label, n in counts.items() if n >= MIN_TEXTS)
         index = {label: k for k, label in enumerate(self.labels)}
         y = np.array([index[label] for label in labels], np.int64)
         x = np.asarray(vectors, np.float64)
@@ -88,4 +96,4 @@ class Classifier:
     def classify(self, q: np.ndarray) -> Classified:
         p = self.posteriors(q)
         k = int(np.argmax(p))
-        return Classified(self.labels[k], float(p[k]))
+        return Classified(self.labels[k], float(p[k]), self.known)

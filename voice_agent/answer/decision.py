@@ -20,7 +20,10 @@ on stored retrieval results). Rules (README, "How answers are chosen"):
    entry first; its confidence stays that of the entry's own similarity score (below 0.5, or
    0 outside the top hits, for one the similarity had declined), so such an answer still
    reaches the content team's inbox as a low-confidence one. An uncovered area's class ->
-   no_answer, naming that area's office. The off-topic class leaves it to the rules.
+   no_answer, naming that area's office. The off-topic class leaves it to the rules, and so
+   does a class, or a first entry by similarity, with fewer than 20 texts (a new entry not
+   yet translated: classifier.MIN_TEXTS), and a question that repeats one of the first
+   entry's own texts (`classifier_own_words`).
 
 A no_answer names the office to ask (data/routes.yaml): the classifier's area when rule 5
 fired, the area of the nearest uncovered question when rule 3 fired, else the area of the
@@ -161,7 +164,12 @@ def decide(
         return Decision(sc.intent, language, None, conf, sc.intent == "human")
     if sc.domain < settings.domain_threshold:
         return Decision("off_topic", language, None, conf, False)
-    sure = sc.classified if sc.classified.p >= settings.classifier_sure else NOTHING
+    c = sc.classified
+    # it speaks only where it knows both its class and the similarity's first entry well, and
+    # never against an entry whose own words the question repeats
+    well_known = c.label in c.known and (best is None or best.entry_id in c.known)
+    own_words = best is not None and best.question >= settings.classifier_own_words
+    sure = c if c.p >= settings.classifier_sure and well_known and not own_words else NOTHING
     if sure.entry_id is not None and sure.entry_id in entries:  # rule 5
         own = _score_of(result, sure.entry_id)
         own_conf = confidence(own, settings.answer_threshold) if own is not None else 0.0
