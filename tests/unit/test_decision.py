@@ -26,7 +26,7 @@ from voice_agent.answer.retrieval import Hit, RetrievalResult
 from voice_agent.answer.routes import Routes
 from voice_agent.answer.screening import Screening
 from voice_agent.config import RetrievalSettings
-from voice_agent.content.faq import load_entries, parse_entry
+from voice_agent.content.faq import FaqEntry, load_entries, parse_entry
 from voice_agent.conversation.ask import ask
 from voice_agent.conversation.engine import Session, TurnInput
 
@@ -87,95 +87,72 @@ def test_an_entry_gone_from_the_published_set_is_skipped_not_a_keyerror() -> Non
 
 
 KNOWN = frozenset({"nif", "sns24-line", UNCOVERED + "irn", OFF_TOPIC})
+ROUTES = Path(__file__).resolve().parents[2] / "voice_agent" / "data" / "routes.yaml"
 
 
 def _classified(label: str, p: float, known: frozenset[str] = KNOWN) -> Screening:
     return Screening(None, 1.0, None, 0.0, classified=Classified(label, p, known))
 
 
+def _entries() -> dict[str, FaqEntry]:
+    return {
+        "nif": parse_entry(__import__("yaml").safe_load(NIF), "test"),
+        "sns24-line": parse_entry(__import__("yaml").safe_load(SNS), "test"),
+    }
+
+
+def _decide(
+    hits: tuple[Hit, ...], screening: Screening, entries: dict[str, FaqEntry] | None = None
+) -> Decision:
+    return decide(
+        RetrievalResult(hits, screening), "en", RetrievalSettings(),
+        _entries() if entries is None else entries, Routes(ROUTES),
+    )  # fmt: skip
+
+
 def test_a_sure_classifier_answers_an_entry_the_similarity_left_below_the_bar() -> None:
-    settings = RetrievalSettings()
-    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
-    sns = parse_entry(__import__("yaml").safe_load(SNS), "test")
-    entries = {"nif": nif, "sns24-line": sns}
     below = (hit("sns24-line", 0.09), hit("nif", 0.08))  # under answer_threshold (0.11)
-    rescued = decide(RetrievalResult(below, _classified("nif", 0.8)), "en", settings, entries)
+    rescued = _decide(below, _classified("nif", 0.8))
     assert rescued.kind == "faq" and rescued.faq_id == "nif"
     assert rescued.confidence < 0.5  # its own score's: the inbox still sees a weak answer
-    unsure = decide(RetrievalResult(below, _classified("nif", 0.6)), "en", settings, entries)
-    assert unsure.kind == "no_answer"
-    unpublished = {"sns24-line": sns}  # the class's entry was unpublished meanwhile
-    gone = decide(RetrievalResult(below, _classified("nif", 0.8)), "en", settings, unpublished)
-    assert gone.kind == "no_answer"
-    off = decide(RetrievalResult(below, _classified(OFF_TOPIC, 0.99)), "en", settings, entries)
-    assert off.kind == "no_answer"
+    assert _decide(below, _classified("nif", 0.6)).kind == "no_answer"
+    unpublished = {"sns24-line": _entries()["sns24-line"]}  # nif unpublished meanwhile
+    assert _decide(below, _classified("nif", 0.8), unpublished).kind == "no_answer"
+    assert _decide(below, _classified(OFF_TOPIC, 0.99)).kind == "no_answer"
 
 
 def test_a_sure_classifier_chooses_between_entries_the_similarity_ranked_otherwise() -> None:
-    settings = RetrievalSettings()
-    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
-    sns = parse_entry(__import__("yaml").safe_load(SNS), "test")
-    entries = {"nif": nif, "sns24-line": sns}
     ranked = (hit("nif", 0.2), hit("sns24-line", 0.15))
-    chosen = decide(
-        RetrievalResult(ranked, _classified("sns24-line", 0.9)), "en", settings, entries
-    )
+    chosen = _decide(ranked, _classified("sns24-line", 0.9))
     assert chosen.faq_id == "sns24-line"
-    assert (
-        chosen.confidence
-        == decide(
-            RetrievalResult((hit("sns24-line", 0.15),), ON_TOPIC), "en", settings, entries
-        ).confidence
-    )  # its own score's, as if it had ranked first
-    kept = decide(RetrievalResult(ranked, _classified("sns24-line", 0.6)), "en", settings, entries)
-    assert kept.faq_id == "nif"
+    first = _decide((hit("sns24-line", 0.15),), ON_TOPIC)
+    assert chosen.confidence == first.confidence  # its own score's, as if it had ranked first
+    assert _decide(ranked, _classified("sns24-line", 0.6)).faq_id == "nif"
+
+
+def test_a_sure_uncovered_class_says_i_dont_know_and_names_its_office() -> None:
+    above = (hit("nif", 0.2),)
+    vetoed = _decide(above, _classified(UNCOVERED + "irn", 0.9))
+    assert vetoed.kind == "no_answer" and vetoed.route is not None and vetoed.route.area == "irn"
+    for screening in (_classified(UNCOVERED + "irn", 0.5), _classified(OFF_TOPIC, 0.9)):
+        assert _decide(above, screening).faq_id == "nif"
 
 
 def test_the_classifier_keeps_out_of_entries_it_has_too_few_texts_of() -> None:
     """A new entry written in one language: the similarity decides, for and against it."""
-    settings = RetrievalSettings()
-    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
-    sns = parse_entry(__import__("yaml").safe_load(SNS), "test")
-    entries = {"nif": nif, "sns24-line": sns}
     ranked = (hit("sns24-line", 0.2), hit("nif", 0.15))  # sns24-line: new, 4 texts
     thin = KNOWN - {"sns24-line"}
-    against = RetrievalResult(ranked, _classified("nif", 0.95, thin))
-    assert decide(against, "en", settings, entries).faq_id == "sns24-line"
-    vetoed = RetrievalResult(ranked, _classified(UNCOVERED + "irn", 0.95, thin))
-    assert decide(vetoed, "en", settings, entries).faq_id == "sns24-line"
+    assert _decide(ranked, _classified("nif", 0.95, thin)).faq_id == "sns24-line"
+    assert _decide(ranked, _classified(UNCOVERED + "irn", 0.95, thin)).faq_id == "sns24-line"
     below = (hit("nif", 0.08),)
-    for_it = RetrievalResult(below, _classified("sns24-line", 0.95, thin))
-    assert decide(for_it, "en", settings, entries).kind == "no_answer"
+    assert _decide(below, _classified("sns24-line", 0.95, thin)).kind == "no_answer"
 
 
 def test_the_classifier_never_overrules_an_entry_whose_own_words_were_asked() -> None:
-    settings = RetrievalSettings()
-    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
-    sns = parse_entry(__import__("yaml").safe_load(SNS), "test")
-    entries = {"nif": nif, "sns24-line": sns}
     verbatim = (hit("sns24-line", 0.2, question=0.99), hit("nif", 0.15))
-    asked = RetrievalResult(verbatim, _classified("nif", 0.95))
-    assert decide(asked, "en", settings, entries).faq_id == "sns24-line"
+    assert _decide(verbatim, _classified("nif", 0.95)).faq_id == "sns24-line"
     reworded = (hit("sns24-line", 0.2, question=0.95), hit("nif", 0.15))
-    assert (
-        decide(RetrievalResult(reworded, _classified("nif", 0.95)), "en", settings, entries).faq_id
-        == "nif"
-    )
-
-
-def test_a_sure_uncovered_class_says_i_dont_know_and_names_its_office() -> None:
-    settings = RetrievalSettings()
-    routes = Routes(Path(__file__).resolve().parents[2] / "voice_agent" / "data" / "routes.yaml")
-    nif = parse_entry(__import__("yaml").safe_load(NIF), "test")
-    above = (hit("nif", 0.2),)
-    vetoed = decide(
-        RetrievalResult(above, _classified(UNCOVERED + "irn", 0.9)), "en", settings, {"nif": nif},
-        routes,
-    )  # fmt: skip
-    assert vetoed.kind == "no_answer" and vetoed.route is not None and vetoed.route.area == "irn"
-    for screening in (_classified(UNCOVERED + "irn", 0.5), _classified(OFF_TOPIC, 0.9)):
-        kept = decide(RetrievalResult(above, screening), "en", settings, {"nif": nif}, routes)
-        assert kept.kind == "faq" and kept.faq_id == "nif"
+    assert _decide(reworded, _classified("nif", 0.95)).faq_id == "nif"
 
 
 async def test_unpublished_between_search_and_decision_in_a_live_turn(
