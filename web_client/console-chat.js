@@ -218,9 +218,11 @@ export class ConversationPanel {
       try {
         const answers = await this.api.answers(h.language, search.value.trim());
         if (mine !== asked) return;
+        const chosen = select.value; // a list that arrives after the choice must not undo it
         clear(select, answers.map((a) => el("option", { value: a.faq_id, dataset: { answer: a.answer } },
           `${a.faq_id} — ${a.question}`)));
-        preview.textContent = "";
+        if (answers.some((a) => a.faq_id === chosen)) select.value = chosen;
+        preview.textContent = select.selectedOptions[0]?.dataset.answer ?? "";
       } catch (err) {
         this.onError(err);
       }
