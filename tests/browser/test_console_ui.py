@@ -115,6 +115,13 @@ def sign_in(page: Any, url: str, user: str, name: str = "") -> None:
         page.fill("#login-name", name)
     page.click("#login-go")
     page.wait_for_selector("#app:not([hidden])")
+    on_duty(page)
+
+
+def on_duty(page: Any) -> None:
+    """The feed said hello: the server counts this person on duty, so a hand-off requested
+    from now on is queued for them (before it, the desk truthfully says nobody is there)."""
+    page.wait_for_selector("#duty[data-duty=on]")
 
 
 def assert_accessible(page: Any, what: str) -> None:
@@ -247,6 +254,7 @@ def test_the_console_works_with_the_keyboard_alone(chromium: Any, live: LiveCons
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_selector("#app:not([hidden])")
+    on_duty(page)
     hid = live.call(
         live.app.state.console.desk.request, "k-faro-1", "fr", "button", None
     ).handoff_id
