@@ -6,7 +6,9 @@ import { LANGUAGES } from "./i18n.js";
 export { clear, el } from "./editor-dom.js";
 
 export const FLAGS = {
-  asked_person: "Asked for a person",
+  // raised by every hand-off request: the citizen's own, and the one made for them after two
+  // questions without an answer (the queue says which: HANDOFF_REASONS)
+  asked_person: "Hand-off requested",
   misses: "No answer twice",
   negative_feedback: "Negative feedback",
   repeated: "Same question again",
@@ -14,6 +16,13 @@ export const FLAGS = {
   stage_failed: "A stage failed",
   slow: "Slow reply",
   injection: "Injection or abuse attempt",
+};
+
+// why a hand-off was requested (the desk's `reason`)
+export const HANDOFF_REASONS = {
+  asked: "asked for a person",
+  button: "pressed \u201cTalk to a person\u201d",
+  misses: "sent after two questions without an answer",
 };
 
 export const OUTCOMES = {

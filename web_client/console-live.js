@@ -1,7 +1,7 @@
 // The live side of the console: the hand-off queue and the list of sessions now (flagged ones
 // first), kept up to date by the websocket feed.
 
-import { FLAGS, clear, duration, el, langAttrs, languageName } from "./console-format.js";
+import { FLAGS, HANDOFF_REASONS, clear, duration, el, langAttrs, languageName } from "./console-format.js";
 
 export class LiveView {
   constructor(root, { me, open, accept, now = () => Date.now() / 1000 }) {
@@ -60,6 +60,7 @@ export class LiveView {
         : `held by ${mine ? "you" : h.staff}`;
       return el("li", { className: "queue-item", dataset: { state: h.state, session: h.session_id } },
         el("p", {}, el("strong", {}, languageName(h.language)), where, ` · ${line}`),
+        HANDOFF_REASONS[h.reason] ? el("p", { className: "queue-reason" }, HANDOFF_REASONS[h.reason]) : null,
         h.question ? el("p", { className: "queue-question", ...langAttrs(h.language) }, h.question) : null,
         el("div", { className: "row" },
           h.state === "waiting"

@@ -147,6 +147,9 @@ def test_staff_take_over_a_flagged_conversation(chromium: Any, live: LiveConsole
     assert_accessible(page, "signed in, empty")
     played = play_conversations(live)
     page.wait_for_selector("#queue .queue-item[data-state=waiting]")
+    # the queue says why: this citizen did not ask, two questions went unanswered
+    reason = page.inner_text("#queue .queue-item[data-state=waiting] .queue-reason")
+    assert reason == "sent after two questions without an answer"
     page.wait_for_function(
         "() => document.querySelectorAll('#sessions .session-item').length === 3"
     )
@@ -259,6 +262,7 @@ def test_the_console_works_with_the_keyboard_alone(chromium: Any, live: LiveCons
         live.app.state.console.desk.request, "k-faro-1", "fr", "button", None
     ).handoff_id
     page.wait_for_selector("#queue .queue-item[data-session=k-faro-1] button.btn-primary")
+    assert "Talk to a person" in page.inner_text("#queue .queue-item[data-session=k-faro-1]")
 
     def tab_to(selector: str, limit: int = 80) -> None:
         for _ in range(limit):

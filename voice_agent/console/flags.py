@@ -1,9 +1,10 @@
 """Flags raised automatically on a conversation, so staff see first where help is needed.
 
-Kinds: `asked_person` (asked for a person), `misses` (no answer or a weak one twice in a row),
-`negative_feedback` (thumbs down, or a staff rating of wrong / incomplete), `repeated` (the
-same question again), `language_switch`, `stage_failed` (a stage reported an error), `slow`
-(first audio later than the configured limit), `injection` (prompt injection or abuse cues).
+Kinds: `asked_person` (a hand-off was requested: asked for, the button, or after misses),
+`misses` (no answer or a weak one twice in a row), `negative_feedback` (thumbs down, or a
+staff rating of wrong / incomplete), `repeated` (the same question again), `language_switch`,
+`stage_failed` (a stage reported an error), `slow` (first audio later than the configured
+limit), `injection` (prompt injection or abuse cues).
 `stage_failed` also covers the conversation log itself: its database refused a write (locked,
 read-only, disk full), so the saved record of this conversation has gaps (once per session).
 `FlagRules` keeps what it needs of one conversation; each `on_*` returns the new flags.
