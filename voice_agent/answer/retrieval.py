@@ -11,6 +11,7 @@ The weights were chosen on tests/data/dev_questions.jsonl (see README, "Calibrat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ TOP_MATCHED = 2  # `Hit.question_top`, compared with the nearest uncovered quest
 ANSWER_WEIGHT = 0.5
 BACKGROUND_WEIGHT = 1.5
 LEXICAL_BONUS = (0.02, 0.01)  # for FTS rank 1, 2
+EMBED_BATCH = 64  # texts embedded at a time (progress is reported per batch)
 
 
 class Embedder(Protocol):
@@ -138,8 +140,8 @@ class Retriever:
         out.update((t, cached[keys[t]]) for t in rest if keys[t] in cached)
         missing = [t for t in rest if keys[t] not in cached]
         embed = self._embedder.embed_passages if passages else self._embedder.embed
-        for start in range(0, len(missing), 64):
-            batch = missing[start : start + 64]
+        for start in range(0, len(missing), EMBED_BATCH):
+            batch = missing[start : start + EMBED_BATCH]
             fresh = embed(batch)
             self.store.store_vectors({keys[t]: fresh[j] for j, t in enumerate(batch)})
             out.update((t, fresh[j]) for j, t in enumerate(batch))
@@ -173,7 +175,8 @@ class Retriever:
         self._memo = memo
         labelled = frozenset((r[0], r[2]) for r in self._rows)
         if labelled != self._fitted:  # (an edited answer leaves the screener as it is)
-            self._screener.fit(self._questions, [r[0] for r in self._rows], self._vectors)
+            exemplars = functools.partial(self._vectors, progress=progress)
+            self._screener.fit(self._questions, [r[0] for r in self._rows], exemplars)
             self._fitted = labelled
 
     @property

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from voice_agent.answer.retrieval import EMBED_BATCH
 from voice_agent.cluster import Cluster
 from voice_agent.config import Settings
 from voice_agent.content.accounts import Accounts
@@ -83,7 +84,7 @@ class ContentService:
         await self._answer_from(entries)
 
     async def _answer_from(self, entries: list[FaqEntry]) -> None:
-        await self.engine.publish(entries)
+        await self.engine.publish(entries, embedding_logged)
         self.redactor.update(entries)
 
     async def _reload(self, origin: str, _payload: dict[str, object]) -> None:
@@ -114,3 +115,20 @@ class ContentService:
             self._watcher = None
         await self.unanswered.stop()
         self.db.close()
+
+
+def embedding_logged(done: int, total: int) -> None:
+    """Embedding progress in the log. A first start (or a new embedding model) embeds every
+    FAQ question, answer and exemplar before the server answers: minutes on 2 cores. A line
+    when a run starts, one per 640 texts, and the last; a publish that embeds no more than one
+    batch (a few edited texts) stays quiet."""
+    if total <= EMBED_BATCH:
+        return
+    if done <= EMBED_BATCH:
+        log.info(
+            "embedding %d texts not seen before (a first start or a new embedding model: "
+            "the server answers once this is done)",
+            total,
+        )
+    if done >= total or done % 640 == 0:
+        log.info("embedding texts not seen before: %d/%d", done, total)

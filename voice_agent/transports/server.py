@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import sqlite3
 import threading
@@ -232,6 +233,31 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
     return app
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging plus this package's loggers at INFO, on uvicorn's stderr handler.
+    Without it Python drops everything below WARNING: start-up progress (embedding, the
+    reply-audio fill) and the content and console notices never reached the operator."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["voice_agent"] = {
+        "()": "uvicorn.logging.DefaultFormatter",
+        "fmt": "%(levelprefix)s %(name)s: %(message)s",
+        "use_colors": None,
+    }
+    config["handlers"]["voice_agent"] = {
+        "formatter": "voice_agent",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["voice_agent"] = {
+        "handlers": ["voice_agent"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -240,5 +266,6 @@ def serve(settings: Settings, host: str, port: int) -> None:
         host=host,
         port=port,
         log_level="info",
+        log_config=log_config(),
         timeout_graceful_shutdown=1,  # in-flight HTTP requests and websockets, then exit
     )
