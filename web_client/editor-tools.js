@@ -152,7 +152,7 @@ export class InboxView {
     return el(
       "li",
       { className: "cluster card", dataset: { cluster: c.id } },
-      el("h2", {}, t("cluster", { id: c.id }), " · ", t("cluster_size", { n: c.size })),
+      el("h2", {}, t("cluster", { id: c.id }), " · ", t(c.size === 1 ? "cluster_size_one" : "cluster_size", { n: c.size })),
       el(
         "p",
         { className: "muted" },
@@ -172,8 +172,7 @@ export class InboxView {
             { dataset: { kind: q.kind } },
             el("span", { className: "q-lang" }, q.language),
             text,
-            el("span", { className: "muted q-meta" }, q.kind,
-              q.best_entry ? ` · ${t("best_guess", { id: q.best_entry, score: fixed(q.confidence, 2) })}` : ""),
+            el("span", { className: "muted q-meta" }, whatHappened(q)),
           );
         }),
       ),
@@ -278,4 +277,16 @@ export class ImportExportView {
       say(this.msg, "error", err.message, [said, ...err.problems.filter((p) => p !== err.message)].filter(Boolean));
     }
   }
+}
+
+/** "not answered · nearest entry X, not used": a no_answer's nearest entry has a confidence
+ * that reads like a near miss (0.97 for a question the uncovered rule kept from it), so it is
+ * shown only for an answer that was given. */
+function whatHappened(q) {
+  const kind = t(`q_kind_${q.kind}`);
+  if (!q.best_entry) return kind;
+  const entry = q.kind === "faq"
+    ? t("answered_with", { id: q.best_entry, score: fixed(q.confidence, 2) })
+    : t("nearest_unused", { id: q.best_entry });
+  return `${kind} · ${entry}`;
 }

@@ -19,6 +19,8 @@ from bench.server import ROOT
 from tests.console.bus_turns import opened
 from tests.console.conftest import PASSWORD
 from tests.console.live_server import LiveConsole, live_console, turn
+from voice_agent import events as ev
+from voice_agent.conversation.wire import bus_message
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "var" / "screenshots"
@@ -392,6 +394,20 @@ def test_ratings_reach_the_editors_inbox(chromium: Any, live: LiveConsole) -> No
             "faq_id": "sns24-line",
         },
     )
+    # a question the uncovered rule kept from an entry it was near to (confidence 0.97)
+    company = "¿Cómo registro una empresa unipersonal en Portugal?"
+    decided = ev.Decided(
+        turn_id="c1",
+        t=0.2,
+        text=company,
+        language="es",
+        kind="no_answer",
+        faq_id=None,
+        confidence=0.97,
+        best_entry="eu-registration-certificate",
+        best_score=0.2,
+    )
+    live.call(live.app.state.content.unanswered.record, [bus_message("k-braga-2", decided)])
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(f"{live.url}/editor#/inbox")
@@ -404,4 +420,11 @@ def test_ratings_reach_the_editors_inbox(chromium: Any, live: LiveConsole) -> No
     assert "sns24-line v1" in text and "not helpful" in text and "SNS 24" in text
     results = Axe().run(page, context=".ratings", options=WCAG_AA)
     assert results.violations_count == 0, results.generate_report()
+    # the inbox says what happened to it, without a near-miss number for an unused entry
+    card = page.locator("li.cluster", has_text="empresa unipersonal")
+    card.wait_for()
+    text = card.inner_text()
+    assert "1 question" in text and "1 questions" not in text
+    assert "not answered · nearest entry eu-registration-certificate, not used" in text
+    assert "0.97" not in text
     context.close()
