@@ -133,11 +133,13 @@ export class ConversationPanel {
     if (t.speaker === "citizen") {
       if (t.kind) meta.push(`decision: ${t.kind}`);
       if (t.faq_id) meta.push(`FAQ ${t.faq_id}`);
-      if (t.confidence != null) meta.push(`confidence ${Number(t.confidence).toFixed(2)}`);
+      // a confidence belongs to an answer: for "I don't know" or a refusal it is only the
+      // nearest entry's, and 0.97 there reads as a near miss (the uncovered rule overrules it)
+      if (t.confidence != null && t.kind === "faq") meta.push(`confidence ${Number(t.confidence).toFixed(2)}`);
       if (t.stt_probability != null) meta.push(`heard ${Math.round(t.stt_probability * 100)} %`);
     } else {
       if (t.faq_id) meta.push(`FAQ ${t.faq_id}${t.faq_version ? ` v${t.faq_version}` : ""}`);
-      if (t.confidence != null && t.speaker === "assistant") meta.push(`confidence ${Number(t.confidence).toFixed(2)}`);
+      if (t.confidence != null && t.speaker === "assistant" && t.faq_id) meta.push(`confidence ${Number(t.confidence).toFixed(2)}`);
       if (t.mode) meta.push(`mode ${t.mode}`);
       if (t.voice) meta.push(`voice ${t.voice}`);
       if (t.cancelled) meta.push("interrupted");

@@ -168,6 +168,12 @@ def test_staff_take_over_a_flagged_conversation(chromium: Any, live: LiveConsole
     transcript = page.inner_text("#conv-body")
     assert "[number]" in transcript and "245 678 901" not in transcript  # redacted
     assert "FAQ nif v1" in transcript and "first audio 5200 ms" in transcript
+    # a confidence is shown for an answer, never for "I don't know" (it is the nearest entry's)
+    asked = page.locator("#conv-body .turn-citizen")
+    assert "decision: faq" in asked.nth(0).inner_text()
+    assert "confidence 0.93" in asked.nth(0).inner_text()
+    assert "decision: no_answer" in asked.nth(1).inner_text()
+    assert "confidence" not in asked.nth(1).inner_text()
     assert "Same question again" in page.inner_text(".flag-list")
     assert played["citizen"].viewing == [True]  # the kiosk is told a person is reading
     shot(page, "transcript")
