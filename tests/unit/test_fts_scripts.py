@@ -55,3 +55,31 @@ def test_function_words_are_left_out_of_the_lexical_search(tmp_path: Path) -> No
         assert [e for e, _ in store.fts_search("topic3")] == ["e4"]  # a rare word still counts
     finally:
         store.close()
+
+
+def test_order_and_ties_do_not_depend_on_the_edit_history(tmp_path: Path) -> None:
+    """Two entries whose texts tie: re-storing one of them (an edit, then its undo) gives its
+    texts new row ids, and neither the text order the vectors are built in nor the lexical
+    ranking may follow them (the dev sets' results moved with the database's history)."""
+    from dataclasses import replace
+
+    from voice_agent.content.faq import FaqEntry, LocalizedText
+
+    def entry(entry_id: str, question: str) -> FaqEntry:
+        text = LocalizedText(question, (), "Ask at the office.", "draft")
+        return FaqEntry(entry_id, "topic", "team", (), {"en": text})
+
+    alpha, beta = entry("alpha", "parking permit card"), entry("beta", "parking permit card")
+    store = FaqStore(tmp_path / "faq.sqlite3")
+    try:
+        store.replace_all([beta, alpha])
+        order = [e for _, e, _, _ in store.texts()]
+        ranked = store.fts_search("parking permit")
+        edited = replace(alpha, languages={"en": replace(alpha.languages["en"], answer="x")})
+        store.replace_all([beta, edited])
+        store.replace_all([beta, alpha])  # alpha's rows now come after beta's
+        assert [e for _, e, _, _ in store.texts()] == order == ["alpha", "beta"]
+        assert store.fts_search("parking permit") == ranked
+        assert [e for e, _ in ranked] == ["alpha", "beta"]
+    finally:
+        store.close()

@@ -267,7 +267,8 @@ class FaqStore:
         marks = ",".join("?" * len(kinds))
         return list(
             self.db.execute(
-                f"SELECT id, entry_id, lang, text FROM texts WHERE kind IN ({marks}) ORDER BY id",
+                f"SELECT id, entry_id, lang, text FROM texts WHERE kind IN ({marks}) "
+                "ORDER BY entry_id, id",  # by entry: the same order however often it was edited
                 kinds,
             )
         )
@@ -281,13 +282,14 @@ class FaqStore:
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in tokens[:32])
         rows = self.db.execute(
             "SELECT t.entry_id, bm25(texts_fts) AS s FROM texts_fts "
-            "JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? ORDER BY s LIMIT ?",
+            "JOIN texts t ON t.id = texts_fts.rowid WHERE texts_fts MATCH ? "
+            "ORDER BY s, t.entry_id LIMIT ?",  # ties by entry, not by when a text was stored
             (match, limit),
         )
         best: dict[str, float] = {}
         for entry_id, score in rows:
             best.setdefault(entry_id, float(score))
-        return sorted(best.items(), key=lambda kv: kv[1])
+        return sorted(best.items(), key=lambda kv: (kv[1], kv[0]))
 
     def _is_common(self, token: str) -> bool:
         known = self._common.get(token)
