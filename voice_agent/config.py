@@ -133,6 +133,11 @@ class RetrievalSettings:
     answer_threshold: float = 0.11  # semantic entry score (no lexical bonus) below: no answer
     domain_threshold: float = -0.25  # on-topic margin of the domain model below which: refuse
     smalltalk_threshold: float = 0.9  # similarity to a greeting/thanks/... exemplar
+    # "Tell me a joke" sits as near "let me talk to a person" in e5 as real requests do. A
+    # person is not asked for when the domain model is below `human_off_domain` and the
+    # classifier puts the words in its off-topic class with at least `human_off_p` (README).
+    human_off_domain: float = -0.6
+    human_off_p: float = 0.85
     top_k: int = 5
     # "I don't know, ask there" (answer/decision.py, rule 3): a question whose nearest
     # in-domain-but-uncovered exemplar (data/uncovered.yaml) has at least `uncovered_min`, and

@@ -281,3 +281,20 @@ async def test_the_reply_carries_the_answer_status(tmp_path: Path, faq_dir: Path
     pt = await ask(engine, TurnInput(text="Como peço o NIF?", language="pt"))
     assert en.result["status"] == "machine-translated" and pt.result["status"] == "reviewed"
     engine.close()
+
+
+def _asks_for_a_person(domain: float, label: str, p: float) -> Screening:
+    return Screening(None, domain, "human", 0.93, classified=Classified(label, p, KNOWN))
+
+
+def test_tell_me_a_joke_is_refused_not_handed_to_staff() -> None:
+    near = (hit("nif", 0.05, question=0.88),)
+    joke = _decide(near, _asks_for_a_person(-1.1, OFF_TOPIC, 0.95))
+    assert joke.kind == "off_topic" and not joke.handoff
+    # a real request keeps its hand-off, even where one of the two signals says off-topic
+    for domain, label, p in ((-0.4, OFF_TOPIC, 0.95), (-1.1, OFF_TOPIC, 0.75), (-1.1, "nif", 0.9)):
+        person = _decide(near, _asks_for_a_person(domain, label, p))
+        assert person.kind == "human" and person.handoff, (domain, label, p)
+    # and the other small talk is not touched by it
+    bye = Screening(None, -1.1, "goodbye", 0.93, classified=Classified(OFF_TOPIC, 0.95, KNOWN))
+    assert _decide(near, bye).kind == "goodbye"

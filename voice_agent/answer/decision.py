@@ -5,7 +5,9 @@ or answer from an entry, optionally as a follow-up of the previous answer.
 and `voice-agent eval`; `decide` is its pure rule set (the eval's threshold sweep re-runs it
 on stored retrieval results). Rules (README, "How answers are chosen"):
 
-1. an injection cue -> off_topic; small talk -> its intent; off the domain -> off_topic.
+1. an injection cue -> off_topic; small talk -> its intent; off the domain -> off_topic. A
+   request for a person that is off the domain on both the domain model and the classifier
+   ("tell me a joke") is not one: it is refused like any off-topic question.
 2. no entry scores above the answer threshold -> no_answer. The threshold is on the semantic
    score (`Hit.semantic`): the lexical bonus orders near ties, it is no evidence of cover.
 3. the question is about as close to in-domain questions the FAQ does not cover
@@ -44,7 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from voice_agent.answer.classifier import NOTHING
+from voice_agent.answer.classifier import NOTHING, OFF_TOPIC, Classified
 from voice_agent.answer.retrieval import RetrievalResult, Retriever
 from voice_agent.answer.routes import Route, Routes
 from voice_agent.config import RetrievalSettings
@@ -156,15 +158,16 @@ def decide(
     conf = confidence(best.score, settings.answer_threshold) if best else 0.0
     if sc.injection is not None:
         return Decision("off_topic", language, None, conf, False)
+    c = sc.classified
     if (
         sc.intent is not None
         and sc.intent_score >= settings.smalltalk_threshold
         and (best is None or sc.intent_score >= best.question)
+        and not (sc.intent == "human" and _entertain_me(sc.domain, c, settings))
     ):
         return Decision(sc.intent, language, None, conf, sc.intent == "human")
     if sc.domain < settings.domain_threshold:
         return Decision("off_topic", language, None, conf, False)
-    c = sc.classified
     # it speaks only where it knows both its class and the similarity's first entry well, and
     # never against an entry whose own words the question repeats
     well_known = c.label in c.known and (best is None or best.entry_id in c.known)
@@ -188,6 +191,14 @@ def decide(
             route = routes.resolve((sc.area if uncovered else None) or sure.area, topic)
         return Decision("no_answer", language, None, conf, True, route)
     return Decision("faq", language, entries[best.entry_id], conf, False)
+
+
+def _entertain_me(domain: float, c: Classified, settings: RetrievalSettings) -> bool:
+    """Words that read as asking for a person but are off the domain on both counts ("tell
+    me a joke", "sing me a song"): rule 1 refuses them instead of calling staff."""
+    return (
+        domain < settings.human_off_domain and c.label == OFF_TOPIC and c.p >= settings.human_off_p
+    )
 
 
 def is_short(text: str, max_words: int) -> bool:
