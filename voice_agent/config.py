@@ -136,6 +136,10 @@ class RetrievalSettings:
     # "Tell me a joke" sits as near "let me talk to a person" in e5 as real requests do. A
     # person is not asked for when the domain model is below `human_off_domain` and the
     # classifier puts the words in its off-topic class with at least `human_off_p` (README).
+    # A request for a person whose nearest small-talk exemplar is one, at any similarity, when
+    # the person model's margin (screening.py) is at least this (README, "How answers are
+    # chosen").
+    person_margin: float = 0.0
     human_off_domain: float = -0.6
     human_off_p: float = 0.85
     top_k: int = 5

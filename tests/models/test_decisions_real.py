@@ -64,3 +64,30 @@ def test_in_domain_questions_the_faq_lacks_are_not_answered(engine: Engine) -> N
     assert abstained >= 0.85 and office >= 0.6
     said = [o for o in outcomes if o.kind == "no_answer"]
     assert all(o.decided.decision.route is not None for o in said)
+
+
+def test_requests_for_a_person_call_staff_and_questions_about_people_do_not(engine: Engine) -> None:
+    """dev_handoff (tuned on) and handoff_fresh (written blind, measured once after the
+    choice): README, "How answers are chosen". Guards the measured 90/100 and 64/80 requests,
+    60/60 and 59/60 lines that only mention a person."""
+    for name, asks_min in (("dev_handoff", 0.85), ("handoff_fresh", 0.75)):
+        outcomes = asyncio.run(evaluate.run_cases(engine, evaluate.read_cases(DATA / f"{name}.jsonl")))
+        print(f"\n{name}\n" + evaluate.markdown(outcomes))
+        asks = [o for o in outcomes if o.case.kind == "human"]
+        mentions = [o for o in outcomes if o.case.kind == "not_human"]
+        assert sum(o.right for o in asks) / len(asks) >= asks_min, name
+        assert sum(not o.right for o in mentions) <= 2, name
+        # none of those is answered with an entry it did not ask about
+        assert sum(o.faq_id is not None for o in asks) <= 0.06 * len(asks), name
+
+
+def test_asking_what_the_assistant_is_gets_the_truth_not_staff(engine: Engine) -> None:
+    from voice_agent.answer.decision import decide_question
+
+    async def kind(text: str, lang: str) -> str:
+        settings = engine.settings.retrieval
+        return (await decide_question(engine.retriever, text, lang, settings)).decision.kind
+
+    for text, lang in (("am I speaking with a computer?", "en"), ("você é um robô?", "pt")):
+        assert asyncio.run(kind(text, lang)) == "identity", text
+    assert asyncio.run(kind("operator", "en")) == "human"

@@ -6,6 +6,7 @@ tests/models/test_decisions_real.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,26 @@ def test_tell_me_a_joke_is_refused_not_handed_to_staff() -> None:
     # and the other small talk is not touched by it
     bye = Screening(None, -1.1, "goodbye", 0.93, classified=Classified(OFF_TOPIC, 0.95, KNOWN))
     assert _decide(near, bye).kind == "goodbye"
+
+
+def _nearly(intent: str, person: float) -> Screening:
+    """Small talk whose nearest exemplar is not near enough (0.88 < 0.9), in the domain."""
+    c = Classified("nif", 0.3, KNOWN)
+    return Screening(None, 0.5, intent, 0.88, classified=c, person=person)
+
+
+def test_the_person_model_recognises_a_request_the_exemplars_were_not_near_enough_for() -> None:
+    near = (hit("nif", 0.14, question=0.89),)  # an entry above the bar, nearer than the exemplar
+    asks = _decide(near, _nearly("human", 0.3))
+    assert asks.kind == "human" and asks.handoff and asks.entry is None
+    # below the person model's margin the question is left to the other rules
+    assert _decide(near, _nearly("human", -0.2)).kind == "faq"
+    # "are you a real person?" sits high on the person model too; its nearest exemplar says
+    # it asks what the assistant is, and that is not a request for staff
+    assert _decide(near, _nearly("identity", 0.9)).kind == "faq"
+    said = Screening(None, -1.1, "identity", 0.95, classified=Classified(OFF_TOPIC, 0.9, KNOWN))
+    what = _decide(near, said)
+    assert what.kind == "identity" and not what.handoff
+    # and "tell me a joke" is refused however high its person margin
+    joke = Screening(None, -1.1, "human", 0.88, classified=Classified(OFF_TOPIC, 0.95, KNOWN))
+    assert _decide(near, replace(joke, person=0.6)).kind == "off_topic"

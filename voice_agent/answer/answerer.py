@@ -39,6 +39,7 @@ INTENT_MESSAGES = {
     "greeting": "greeting",
     "thanks": "thanks",
     "goodbye": "goodbye",
+    "identity": "identity",
 }
 
 

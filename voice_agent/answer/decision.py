@@ -5,7 +5,10 @@ or answer from an entry, optionally as a follow-up of the previous answer.
 and `voice-agent eval`; `decide` is its pure rule set (the eval's threshold sweep re-runs it
 on stored retrieval results). Rules (README, "How answers are chosen"):
 
-1. an injection cue -> off_topic; small talk -> its intent; off the domain -> off_topic. A
+1. an injection cue -> off_topic; small talk -> its intent; off the domain -> off_topic. Small
+   talk is its nearest exemplar's intent where that exemplar is near; a request for a person
+   is also recognised by the person model (screening.py) where its nearest exemplar is one
+   but not near enough ("I've waited six months for my card, I need to talk to someone"). A
    request for a person that is off the domain on both the domain model and the classifier
    ("tell me a joke") is not one: it is refused like any off-topic question.
 2. no entry scores above the answer threshold -> no_answer. The threshold is on the semantic
@@ -49,13 +52,15 @@ from typing import Any, Protocol
 from voice_agent.answer.classifier import NOTHING, OFF_TOPIC, Classified
 from voice_agent.answer.retrieval import RetrievalResult, Retriever
 from voice_agent.answer.routes import Route, Routes
+from voice_agent.answer.screening import PERSON
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    kind: str  # faq | no_answer | off_topic | didnt_hear | greeting | thanks | goodbye | human
+    # faq | no_answer | off_topic | didnt_hear | greeting | thanks | goodbye | identity | human
+    kind: str
     language: str
     entry: FaqEntry | None
     confidence: float
@@ -159,13 +164,14 @@ def decide(
     if sc.injection is not None:
         return Decision("off_topic", language, None, conf, False)
     c = sc.classified
-    if (
+    said = (
         sc.intent is not None
         and sc.intent_score >= settings.smalltalk_threshold
         and (best is None or sc.intent_score >= best.question)
-        and not (sc.intent == "human" and _entertain_me(sc.domain, c, settings))
-    ):
-        return Decision(sc.intent, language, None, conf, sc.intent == "human")
+    )
+    asks = sc.intent == PERSON and sc.person >= settings.person_margin
+    if (said or asks) and not (sc.intent == PERSON and _entertain_me(sc.domain, c, settings)):
+        return Decision(sc.intent or PERSON, language, None, conf, sc.intent == PERSON)
     if sc.domain < settings.domain_threshold:
         return Decision("off_topic", language, None, conf, False)
     # it speaks only where it knows both its class and the similarity's first entry well, and

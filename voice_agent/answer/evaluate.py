@@ -5,6 +5,8 @@ One case per line:
 - `{"text", "lang", "kind": "uncovered", "areas": [...]}`: in the domain but not in the FAQ
   (right abstention, and is the office named one of `areas`?);
 - `{"text", "lang", "kind": "off_topic" | "injection"}`: must be refused;
+- `{"text", "lang", "kind": "human"}`: asks for a person (must call staff);
+  `{"text", "lang", "kind": "not_human"}`: mentions people but does not ask for one (must not);
 - `{"first", "first_faq_id", "second", "faq_ids", "lang", "kind": "followup" | "switch"}`:
   two turns; the second is decided in the context of the first (right entry on the second?).
 
@@ -31,6 +33,14 @@ from voice_agent.language.languages import CODES
 
 TWO_TURNS = ("followup", "switch")
 REFUSE = ("off_topic", "injection")
+GROUPS = {
+    "faq": "covered",
+    "uncovered": "uncovered",
+    "off_topic": "refuse",
+    "injection": "refuse",
+    "human": "asks for a person",
+    "not_human": "mentions a person",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +48,7 @@ class Case:
     text: str
     lang: str
     faq_ids: tuple[str, ...]  # acceptable entries; empty: none (must not be answered)
-    kind: str  # faq | uncovered | off_topic | injection | followup | switch
+    kind: str  # faq | uncovered | off_topic | injection | human | not_human | followup | switch
     areas: tuple[str, ...] = ()  # uncovered: offices that are right to name
     first: str | None = None  # two turns: the first question
     first_faq_id: str | None = None
@@ -63,7 +73,12 @@ class Outcome:
 
     @property
     def right(self) -> bool:
-        """Right entry (answerable cases), or no entry (the others)."""
+        """Right entry (answerable cases), staff called or not (the person cases), or no entry
+        (the others; and for a line to refuse, no call to staff either)."""
+        if self.case.kind in ("human", "not_human"):
+            return (self.kind == "human") == (self.case.kind == "human")
+        if self.case.kind in REFUSE and self.kind == "human":
+            return False
         return self.faq_id in self.case.faq_ids if self.case.faq_ids else self.faq_id is None
 
     @property
@@ -157,6 +172,7 @@ class Tally:
     wrong_entry: int = 0
     abstained: int = 0
     refused: int = 0
+    staff: int = 0  # decided as a request for a person
     office: int = 0
     context: int = 0
     language: int = 0  # identified as the language the case is in
@@ -168,6 +184,7 @@ class Tally:
         self.wrong_entry += o.faq_id is not None and not o.right
         self.abstained += o.kind == "no_answer"
         self.refused += o.kind == "off_topic"
+        self.staff += o.kind == "human"
         self.office += o.right_office
         self.context += o.decided.decision.context_from is not None
         self.language += o.language == o.case.lang
@@ -175,14 +192,16 @@ class Tally:
 
 
 def tallies(outcomes: list[Outcome]) -> dict[str, dict[str, Tally]]:
-    """group (covered | uncovered | refuse | two turns) -> language (and "all") -> Tally."""
+    """group (GROUPS' values, or two turns) -> language (and "all") -> Tally."""
     out: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
     for o in outcomes:
-        group = {"faq": "covered", "uncovered": "uncovered"}.get(o.case.kind, "")
-        group = group or ("refuse" if o.case.kind in REFUSE else "two turns")
+        group = GROUPS.get(o.case.kind, "two turns")
         out[group][o.case.lang].add(o)
         out[group]["all"].add(o)
     return out
+
+
+ORDER = ("covered", "uncovered", "refuse", "asks for a person", "mentions a person", "two turns")
 
 
 def _pct(a: int, n: int) -> str:
@@ -197,11 +216,15 @@ def markdown(outcomes: list[Outcome]) -> str:
         "| its language |",
         "uncovered": "| lang | uncovered | right abstention | right office | wrong entry "
         "| refused | its language |",
-        "refuse": "| lang | off-topic / injection | refused | answered |",
+        "refuse": "| lang | off-topic / injection | refused | answered | staff called |",
+        "asks for a person": "| lang | asks for a person | staff called | answered "
+        "| I don't know | refused |",
+        "mentions a person": "| lang | mentions a person | staff not called | answered "
+        "| I don't know | refused |",
         "two turns": "| lang | two-turn | right 2nd entry | decided in context "
         "| first turn right |",
     }
-    for group in ("covered", "uncovered", "refuse", "two turns"):
+    for group in ORDER:
         if group not in groups:
             continue
         rows = groups[group]
@@ -216,7 +239,16 @@ def markdown(outcomes: list[Outcome]) -> str:
                 cells = [_pct(t.abstained, t.n), _pct(t.office, t.n), _pct(t.wrong_entry, t.n)]
                 cells += [_pct(t.refused, t.n), _pct(t.language, t.n)]
             elif group == "refuse":
-                cells = [_pct(t.refused, t.n), _pct(t.n - t.refused - t.abstained, t.n)]
+                answered = t.n - t.refused - t.abstained - t.staff
+                cells = [_pct(t.refused, t.n), _pct(answered, t.n), _pct(t.staff, t.n)]
+            elif group in ("asks for a person", "mentions a person"):
+                answered = sum(
+                    o.faq_id is not None
+                    for o in outcomes
+                    if GROUPS.get(o.case.kind) == group and code in ("all", o.case.lang)
+                )
+                cells = [_pct(t.right, t.n), _pct(answered, t.n), _pct(t.abstained, t.n)]
+                cells.append(_pct(t.refused, t.n))
             else:
                 first = sum(
                     o.first_ok
@@ -242,7 +274,7 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
         t = groups.get(group, {}).get("all")
         return t.right / t.n if t and t.n else None
 
-    return {g: rate(g) for g in ("covered", "uncovered", "refuse", "two turns")}
+    return {g: rate(g) for g in ORDER}
 
 
 def errors(outcomes: list[Outcome]) -> list[str]:
@@ -252,14 +284,15 @@ def errors(outcomes: list[Outcome]) -> list[str]:
             continue
         d, sc, best = o.decided.decision, o.decided.alone.screening, o.decided.alone.best
         route = d.route.area if d.route else None
+        expected = {"human": "staff called", "not_human": "staff not called"}.get(o.case.kind)
         out.append(
             f"- [{o.case.lang}->{o.language}] {o.case.text!r}: expected "
-            f"{'/'.join(o.case.faq_ids) or 'no entry'}"
+            f"{expected or '/'.join(o.case.faq_ids) or 'no entry'}"
             f"{' at ' + '/'.join(o.case.areas) if o.case.areas else ''}, got {d.kind} "
             f"{d.faq_id or route or ''}{' (in context)' if d.context_from else ''} "
             f"(best {best.entry_id if best else None} {best.score if best else 0:.3f} "
             f"q {best.question if best else 0:.3f}, uncovered {sc.area} {sc.uncovered:.3f}, "
-            f"domain {sc.domain:+.2f})"
+            f"domain {sc.domain:+.2f}, {sc.intent} {sc.intent_score:.3f}, person {sc.person:+.2f})"
         )
     return out
 
@@ -272,8 +305,8 @@ def sweep(outcomes: list[Outcome], engine: Engine) -> str:
     alone too: its "two turns" figure is an estimate."""
     base = engine.settings.retrieval
     lines = [
-        "| answer threshold | uncovered margin | covered | uncovered | refused | two turns |",
-        "|---|---|---|---|---|---|",
+        "| answer threshold | uncovered margin | " + " | ".join(ORDER) + " |",
+        "|---|---|" + "---|" * len(ORDER),
     ]
     for a in (0.09, 0.11, 0.13):
         for m in (-0.04, -0.02, -0.01, -0.005, 0.0, 0.005, 0.01, 0.015, 0.02, 0.04):

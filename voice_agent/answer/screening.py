@@ -7,7 +7,11 @@ Four independent signals, all multilingual, and a classifier fitted on all their
   the FAQ's own questions (every language) from off-topic exemplars (data/negatives.yaml).
   Its margin is in units of half the distance between the two classes' medians: 0 is the
   midpoint, positive is on-topic.
-- small talk (data/smalltalk.yaml): greetings, thanks, goodbyes and "I want a person".
+- small talk (data/smalltalk.yaml): greetings, thanks, goodbyes, "what are you?" and "I want a
+  person". A second discriminant of the same kind separates the requests for a person from
+  everything else the screener knows (the FAQ's questions, off-topic and uncovered questions,
+  the other small talk): "I've waited six months for my card, I need to talk to someone" is
+  a request for a person, but its nearest exemplar is not near enough to say so.
 - uncovered questions (data/uncovered.yaml): in-domain questions the FAQ does not answer,
   by the area of the office that can (routes.yaml). The nearest one's similarity and area
   let the decision say "I don't know, ask there" instead of answering the nearest entry
@@ -33,22 +37,26 @@ from voice_agent.answer.routes import Routes
 
 EMBEDDING_DIM = 384  # multilingual-e5-small vectors, shared by screening and retrieval
 TOP = 2  # an uncovered question's area: the one whose 2 best exemplars are nearest on average
+PERSON = "human"  # the small-talk intent that asks for a person
+PERSON_SHRINK = 0.4  # the person model's shrinkage (dev: 0.2-0.6 within 4 of 100 requests)
 
 
 @dataclass(frozen=True, slots=True)
 class Screening:
     injection: str | None  # the matched cue, if any
     domain: float  # discriminant margin; >= domain threshold means on-topic
-    intent: str | None  # greeting | thanks | goodbye | human
+    intent: str | None  # greeting | thanks | goodbye | identity | human
     intent_score: float
     uncovered: float = 0.0  # cosine to the nearest in-domain question the FAQ does not cover
     area: str | None = None  # the area whose 2 nearest such questions are nearest on average
     uncovered_top: float = 0.0  # that mean (compared with the best entry's `Hit.question_top`)
     classified: Classified = NOTHING  # the classifier's class and posterior
+    person: float = -9.0  # margin of the person model (>= 0: reads as a request for a person)
 
 
 class DomainModel:
-    """Fisher linear discriminant with shrinkage: on-topic (FAQ questions) vs off-topic."""
+    """Fisher linear discriminant with shrinkage, one class against another: on-topic (FAQ
+    questions) vs off-topic; also requests for a person vs everything else."""
 
     def __init__(self, on_topic: np.ndarray, off_topic: np.ndarray, shrink: float = 0.2) -> None:
         mu1, mu0 = on_topic.mean(0), off_topic.mean(0)
@@ -80,6 +88,7 @@ class Screener:
         self.routes = Routes(routes_file or negatives_file.with_name("routes.yaml"))
         self._cues = InjectionCues(cues_file)
         self._domain: DomainModel | None = None
+        self._person: DomainModel | None = None
         self._classifier: Classifier | None = None
         self._talk = Exemplars.empty()
         self._uncovered = Exemplars.empty()
@@ -111,6 +120,12 @@ class Screener:
         self._talk = Exemplars(vectors[n:m], talk_labels)
         self._uncovered = Exemplars(vectors[m:], unc_labels)
         self._domain = DomainModel(faq_vectors, vectors[:n]) if len(faq_vectors) and n else None
+        asks = np.array([label == PERSON for label in talk_labels], bool)
+        self._person = None
+        if asks.any() and len(faq_vectors) and n:
+            talk = vectors[n:m]
+            rest = np.vstack([faq_vectors, vectors[:n], vectors[m:], talk[~asks]])
+            self._person = DomainModel(talk[asks], rest, shrink=PERSON_SHRINK)
         self._classifier = None
         if len(faq_vectors):
             labels = faq_entries + [OFF_TOPIC] * n + [UNCOVERED + a for a in unc_labels]
@@ -123,8 +138,17 @@ class Screener:
         intent, score, _ = self._talk.nearest(q)
         area, uncovered, top = self._uncovered.nearest(q, by_label_top=TOP)
         classified = self._classifier.classify(q) if self._classifier is not None else NOTHING
+        person = self._person.margin(q) if self._person is not None else -9.0
         return Screening(
-            cue.span if cue else None, domain, intent, score, uncovered, area, top, classified
+            cue.span if cue else None,
+            domain,
+            intent,
+            score,
+            uncovered,
+            area,
+            top,
+            classified,
+            person,
         )
 
 

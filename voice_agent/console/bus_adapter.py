@@ -48,7 +48,8 @@ class Decided(Seen):
 
     text: str
     language: str | None
-    kind: str  # faq | no_answer | off_topic | didnt_hear | greeting | thanks | goodbye | human
+    # faq | no_answer | off_topic | didnt_hear | greeting | thanks | goodbye | identity | human
+    kind: str
     faq_id: str | None
     confidence: float | None
 

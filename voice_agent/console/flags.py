@@ -33,7 +33,7 @@ SAME_QUESTION = 0.8  # overlap of word (or, without spaces, character-pair) sets
 LOW_STT_PROBABILITY = 0.5
 ANSWERED = "faq"
 # not questions to the FAQ ("staff": asked while a person holds the conversation)
-NOT_QUESTIONS = ("greeting", "thanks", "goodbye", "human", "didnt_hear", "staff")
+NOT_QUESTIONS = ("greeting", "thanks", "goodbye", "identity", "human", "didnt_hear", "staff")
 
 
 @dataclass(frozen=True, slots=True)
