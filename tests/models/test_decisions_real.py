@@ -67,17 +67,19 @@ def test_in_domain_questions_the_faq_lacks_are_not_answered(engine: Engine) -> N
 
 
 def test_requests_for_a_person_call_staff_and_questions_about_people_do_not(engine: Engine) -> None:
-    """dev_handoff (tuned on) and handoff_fresh (written blind, measured once after the
-    choice): README, "How answers are chosen". Guards the measured 90/100 and 64/80 requests,
-    60/60 and 59/60 lines that only mention a person."""
-    for name, asks_min in (("dev_handoff", 0.85), ("handoff_fresh", 0.75)):
-        outcomes = asyncio.run(evaluate.run_cases(engine, evaluate.read_cases(DATA / f"{name}.jsonl")))
+    """dev_handoff (tuned on); handoff_fresh and handoff_contrast (written blind, each measured
+    once after the choices it judges): README, "How answers are chosen". Guards the measured
+    91/100, 68/80 and 57/60 requests; 60/60, 59/60 and 80/80 lines that only mention one."""
+    sets = (("dev_handoff", 0.85), ("handoff_fresh", 0.8), ("handoff_contrast", 0.9))
+    for name, asks_min in sets:
+        cases = evaluate.read_cases(DATA / f"{name}.jsonl")
+        outcomes = asyncio.run(evaluate.run_cases(engine, cases))
         print(f"\n{name}\n" + evaluate.markdown(outcomes))
         asks = [o for o in outcomes if o.case.kind == "human"]
         mentions = [o for o in outcomes if o.case.kind == "not_human"]
         assert sum(o.right for o in asks) / len(asks) >= asks_min, name
         assert sum(not o.right for o in mentions) <= 2, name
-        # none of those is answered with an entry it did not ask about
+        # hardly any is answered with an entry it did not ask about
         assert sum(o.faq_id is not None for o in asks) <= 0.06 * len(asks), name
 
 

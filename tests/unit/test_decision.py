@@ -322,3 +322,18 @@ def test_the_person_model_recognises_a_request_the_exemplars_were_not_near_enoug
     # and "tell me a joke" is refused however high its person margin
     joke = Screening(None, -1.1, "human", 0.88, classified=Classified(OFF_TOPIC, 0.95, KNOWN))
     assert _decide(near, replace(joke, person=0.6)).kind == "off_topic"
+
+
+def test_a_request_worded_like_a_question_about_the_assistant_is_still_a_request() -> None:
+    near = (hit("nif", 0.05, question=0.85),)
+
+    def me(not_me: float) -> Screening:
+        c = Classified(OFF_TOPIC, 0.6, KNOWN)
+        return Screening(None, -0.2, "identity", 0.93, classified=c, person=0.5, not_me=not_me)
+
+    # "can I talk to a real person?": nearest to "are you a real person?", but a request
+    asks = _decide(near, me(0.4))
+    assert asks.kind == "human" and asks.handoff
+    # "are you a real person?" itself
+    what = _decide(near, me(-0.9))
+    assert what.kind == "identity" and not what.handoff

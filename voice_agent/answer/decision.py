@@ -8,7 +8,9 @@ on stored retrieval results). Rules (README, "How answers are chosen"):
 1. an injection cue -> off_topic; small talk -> its intent; off the domain -> off_topic. Small
    talk is its nearest exemplar's intent where that exemplar is near; a request for a person
    is also recognised by the person model (screening.py) where its nearest exemplar is one
-   but not near enough ("I've waited six months for my card, I need to talk to someone"). A
+   but not near enough ("I've waited six months for my card, I need to talk to someone").
+   Where the nearest exemplar asks what the assistant is, the discriminant between the two
+   intents decides ("can I talk to a real person?" is a request, "are you one?" is not). A
    request for a person that is off the domain on both the domain model and the classifier
    ("tell me a joke") is not one: it is refused like any off-topic question.
 2. no entry scores above the answer threshold -> no_answer. The threshold is on the semantic
@@ -52,7 +54,7 @@ from typing import Any, Protocol
 from voice_agent.answer.classifier import NOTHING, OFF_TOPIC, Classified
 from voice_agent.answer.retrieval import RetrievalResult, Retriever
 from voice_agent.answer.routes import Route, Routes
-from voice_agent.answer.screening import PERSON
+from voice_agent.answer.screening import IDENTITY, PERSON
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry
 
@@ -164,14 +166,17 @@ def decide(
     if sc.injection is not None:
         return Decision("off_topic", language, None, conf, False)
     c = sc.classified
+    intent = sc.intent
+    if intent == IDENTITY and sc.not_me >= settings.person_margin:
+        intent = PERSON  # "can I talk to a real person?", nearest to "are you a real person?"
     said = (
-        sc.intent is not None
+        intent is not None
         and sc.intent_score >= settings.smalltalk_threshold
         and (best is None or sc.intent_score >= best.question)
     )
-    asks = sc.intent == PERSON and sc.person >= settings.person_margin
-    if (said or asks) and not (sc.intent == PERSON and _entertain_me(sc.domain, c, settings)):
-        return Decision(sc.intent or PERSON, language, None, conf, sc.intent == PERSON)
+    asks = intent == PERSON and sc.person >= settings.person_margin
+    if (said or asks) and not (intent == PERSON and _entertain_me(sc.domain, c, settings)):
+        return Decision(intent or PERSON, language, None, conf, intent == PERSON)
     if sc.domain < settings.domain_threshold:
         return Decision("off_topic", language, None, conf, False)
     # it speaks only where it knows both its class and the similarity's first entry well, and

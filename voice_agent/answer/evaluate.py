@@ -292,7 +292,8 @@ def errors(outcomes: list[Outcome]) -> list[str]:
             f"{d.faq_id or route or ''}{' (in context)' if d.context_from else ''} "
             f"(best {best.entry_id if best else None} {best.score if best else 0:.3f} "
             f"q {best.question if best else 0:.3f}, uncovered {sc.area} {sc.uncovered:.3f}, "
-            f"domain {sc.domain:+.2f}, {sc.intent} {sc.intent_score:.3f}, person {sc.person:+.2f})"
+            f"domain {sc.domain:+.2f}, {sc.intent} {sc.intent_score:.3f}, "
+            f"person {sc.person:+.2f}, not me {sc.not_me:+.2f})"
         )
     return out
 

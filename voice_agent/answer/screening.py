@@ -11,7 +11,9 @@ Four independent signals, all multilingual, and a classifier fitted on all their
   person". A second discriminant of the same kind separates the requests for a person from
   everything else the screener knows (the FAQ's questions, off-topic and uncovered questions,
   the other small talk): "I've waited six months for my card, I need to talk to someone" is
-  a request for a person, but its nearest exemplar is not near enough to say so.
+  a request for a person, but its nearest exemplar is not near enough to say so. A third,
+  fitted on the two intents' exemplars alone, tells "can I talk to a real person?" from "are
+  you a real person?", which e5 puts within 0.02 of each other.
 - uncovered questions (data/uncovered.yaml): in-domain questions the FAQ does not answer,
   by the area of the office that can (routes.yaml). The nearest one's similarity and area
   let the decision say "I don't know, ask there" instead of answering the nearest entry
@@ -38,6 +40,7 @@ from voice_agent.answer.routes import Routes
 EMBEDDING_DIM = 384  # multilingual-e5-small vectors, shared by screening and retrieval
 TOP = 2  # an uncovered question's area: the one whose 2 best exemplars are nearest on average
 PERSON = "human"  # the small-talk intent that asks for a person
+IDENTITY = "identity"  # the small-talk intent that asks what the assistant is
 PERSON_SHRINK = 0.4  # the person model's shrinkage (dev: 0.2-0.6 within 4 of 100 requests)
 
 
@@ -52,6 +55,9 @@ class Screening:
     uncovered_top: float = 0.0  # that mean (compared with the best entry's `Hit.question_top`)
     classified: Classified = NOTHING  # the classifier's class and posterior
     person: float = -9.0  # margin of the person model (>= 0: reads as a request for a person)
+    # requests for a person vs questions about the assistant ("a real person, please" vs "are
+    # you a real person?"): >= 0 reads as the request
+    not_me: float = -9.0
 
 
 class DomainModel:
@@ -89,6 +95,7 @@ class Screener:
         self._cues = InjectionCues(cues_file)
         self._domain: DomainModel | None = None
         self._person: DomainModel | None = None
+        self._not_me: DomainModel | None = None
         self._classifier: Classifier | None = None
         self._talk = Exemplars.empty()
         self._uncovered = Exemplars.empty()
@@ -126,6 +133,11 @@ class Screener:
             talk = vectors[n:m]
             rest = np.vstack([faq_vectors, vectors[:n], vectors[m:], talk[~asks]])
             self._person = DomainModel(talk[asks], rest, shrink=PERSON_SHRINK)
+        me = np.array([label == IDENTITY for label in talk_labels], bool)
+        self._not_me = None
+        if asks.any() and me.any():
+            talk = vectors[n:m]
+            self._not_me = DomainModel(talk[asks], talk[me], shrink=PERSON_SHRINK)
         self._classifier = None
         if len(faq_vectors):
             labels = faq_entries + [OFF_TOPIC] * n + [UNCOVERED + a for a in unc_labels]
@@ -139,6 +151,7 @@ class Screener:
         area, uncovered, top = self._uncovered.nearest(q, by_label_top=TOP)
         classified = self._classifier.classify(q) if self._classifier is not None else NOTHING
         person = self._person.margin(q) if self._person is not None else -9.0
+        not_me = self._not_me.margin(q) if self._not_me is not None else -9.0
         return Screening(
             cue.span if cue else None,
             domain,
@@ -149,6 +162,7 @@ class Screener:
             top,
             classified,
             person,
+            not_me,
         )
 
 
