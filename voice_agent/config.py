@@ -133,13 +133,13 @@ class RetrievalSettings:
     answer_threshold: float = 0.11  # semantic entry score (no lexical bonus) below: no answer
     domain_threshold: float = -0.25  # on-topic margin of the domain model below which: refuse
     smalltalk_threshold: float = 0.9  # similarity to a greeting/thanks/... exemplar
+    # A request for a person whose nearest small-talk exemplar is one, at any similarity, when
+    # the person model's margin (screening.py) is at least this; the same bar tells a request
+    # from a question about the assistant (README, "How answers are chosen").
+    person_margin: float = 0.0
     # "Tell me a joke" sits as near "let me talk to a person" in e5 as real requests do. A
     # person is not asked for when the domain model is below `human_off_domain` and the
     # classifier puts the words in its off-topic class with at least `human_off_p` (README).
-    # A request for a person whose nearest small-talk exemplar is one, at any similarity, when
-    # the person model's margin (screening.py) is at least this (README, "How answers are
-    # chosen").
-    person_margin: float = 0.0
     human_off_domain: float = -0.6
     human_off_p: float = 0.85
     top_k: int = 5

@@ -173,6 +173,7 @@ class Tally:
     abstained: int = 0
     refused: int = 0
     staff: int = 0  # decided as a request for a person
+    answered: int = 0  # answered with an entry (right or not)
     office: int = 0
     context: int = 0
     language: int = 0  # identified as the language the case is in
@@ -185,6 +186,7 @@ class Tally:
         self.abstained += o.kind == "no_answer"
         self.refused += o.kind == "off_topic"
         self.staff += o.kind == "human"
+        self.answered += o.faq_id is not None
         self.office += o.right_office
         self.context += o.decided.decision.context_from is not None
         self.language += o.language == o.case.lang
@@ -242,12 +244,7 @@ def markdown(outcomes: list[Outcome]) -> str:
                 answered = t.n - t.refused - t.abstained - t.staff
                 cells = [_pct(t.refused, t.n), _pct(answered, t.n), _pct(t.staff, t.n)]
             elif group in ("asks for a person", "mentions a person"):
-                answered = sum(
-                    o.faq_id is not None
-                    for o in outcomes
-                    if GROUPS.get(o.case.kind) == group and code in ("all", o.case.lang)
-                )
-                cells = [_pct(t.right, t.n), _pct(answered, t.n), _pct(t.abstained, t.n)]
+                cells = [_pct(t.right, t.n), _pct(t.answered, t.n), _pct(t.abstained, t.n)]
                 cells.append(_pct(t.refused, t.n))
             else:
                 first = sum(

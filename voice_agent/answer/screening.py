@@ -42,6 +42,7 @@ TOP = 2  # an uncovered question's area: the one whose 2 best exemplars are near
 PERSON = "human"  # the small-talk intent that asks for a person
 IDENTITY = "identity"  # the small-talk intent that asks what the assistant is
 PERSON_SHRINK = 0.4  # the person model's shrinkage (dev: 0.2-0.6 within 4 of 100 requests)
+NO_MARGIN = -9.0  # a margin when its model could not be fitted (reads as "no")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +55,10 @@ class Screening:
     area: str | None = None  # the area whose 2 nearest such questions are nearest on average
     uncovered_top: float = 0.0  # that mean (compared with the best entry's `Hit.question_top`)
     classified: Classified = NOTHING  # the classifier's class and posterior
-    person: float = -9.0  # margin of the person model (>= 0: reads as a request for a person)
+    person: float = NO_MARGIN  # margin of the person model (>= 0: reads as a request for a person)
     # requests for a person vs questions about the assistant ("a real person, please" vs "are
     # you a real person?"): >= 0 reads as the request
-    not_me: float = -9.0
+    not_me: float = NO_MARGIN
 
 
 class DomainModel:
@@ -127,16 +128,13 @@ class Screener:
         self._talk = Exemplars(vectors[n:m], talk_labels)
         self._uncovered = Exemplars(vectors[m:], unc_labels)
         self._domain = DomainModel(faq_vectors, vectors[:n]) if len(faq_vectors) and n else None
-        asks = np.array([label == PERSON for label in talk_labels], bool)
-        self._person = None
+        talk, intents = self._talk.vectors, np.array(talk_labels)
+        asks, me = intents == PERSON, intents == IDENTITY
+        self._person = self._not_me = None
         if asks.any() and len(faq_vectors) and n:
-            talk = vectors[n:m]
             rest = np.vstack([faq_vectors, vectors[:n], vectors[m:], talk[~asks]])
             self._person = DomainModel(talk[asks], rest, shrink=PERSON_SHRINK)
-        me = np.array([label == IDENTITY for label in talk_labels], bool)
-        self._not_me = None
         if asks.any() and me.any():
-            talk = vectors[n:m]
             self._not_me = DomainModel(talk[asks], talk[me], shrink=PERSON_SHRINK)
         self._classifier = None
         if len(faq_vectors):
@@ -150,8 +148,8 @@ class Screener:
         intent, score, _ = self._talk.nearest(q)
         area, uncovered, top = self._uncovered.nearest(q, by_label_top=TOP)
         classified = self._classifier.classify(q) if self._classifier is not None else NOTHING
-        person = self._person.margin(q) if self._person is not None else -9.0
-        not_me = self._not_me.margin(q) if self._not_me is not None else -9.0
+        person = self._person.margin(q) if self._person is not None else NO_MARGIN
+        not_me = self._not_me.margin(q) if self._not_me is not None else NO_MARGIN
         return Screening(
             cue.span if cue else None,
             domain,
