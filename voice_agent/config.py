@@ -168,6 +168,11 @@ class RetrievalSettings:
     followup_stay: float = 0.02
     followup_switch_uncovered: float = 0.93  # nearer an uncovered topic: a change of subject
     followup_smalltalk: float = 0.93  # in a conversation, small talk needs this similarity
+    # "Dzień dobry, jaki jest numer do SNS 24?" was refused as off-topic: the greeting pulled it
+    # off the domain. A refused question whose opening (at most this many words before the
+    # first , . ! ? or the script's own) is a greeting or thanks is decided again without it
+    # (answer/decision.py); 0: never. README, "How answers are chosen".
+    opening_max_words: int = 4
     timeout_s: float = 10.0  # one search (an e5 query vector + scoring) in its worker
 
 

@@ -42,6 +42,13 @@ def _cases(engine: Engine, name: str) -> tuple[list[evaluate.Case], int]:
     return keep, len(cases) - len(keep)
 
 
+def _measured(engine: Engine, name: str) -> list[evaluate.Outcome]:
+    """Every case of tests/data/{name}.jsonl decided, and the table printed."""
+    outcomes = asyncio.run(evaluate.run_cases(engine, evaluate.read_cases(DATA / f"{name}.jsonl")))
+    print(f"\n{name}\n" + evaluate.markdown(outcomes))
+    return outcomes
+
+
 def test_follow_ups_are_decided_in_context_and_switches_are_not(engine: Engine) -> None:
     cases, left_out = _cases(engine, "followups")
     outcomes = asyncio.run(evaluate.run_cases(engine, cases))
@@ -72,9 +79,7 @@ def test_requests_for_a_person_call_staff_and_questions_about_people_do_not(engi
     91/100, 68/80 and 57/60 requests; 60/60, 59/60 and 80/80 lines that only mention one."""
     sets = (("dev_handoff", 0.85), ("handoff_fresh", 0.8), ("handoff_contrast", 0.9))
     for name, asks_min in sets:
-        cases = evaluate.read_cases(DATA / f"{name}.jsonl")
-        outcomes = asyncio.run(evaluate.run_cases(engine, cases))
-        print(f"\n{name}\n" + evaluate.markdown(outcomes))
+        outcomes = _measured(engine, name)
         asks = [o for o in outcomes if o.case.kind == "human"]
         mentions = [o for o in outcomes if o.case.kind == "not_human"]
         assert sum(o.right for o in asks) / len(asks) >= asks_min, name
@@ -93,3 +98,17 @@ def test_asking_what_the_assistant_is_gets_the_truth_not_staff(engine: Engine) -
     for text, lang in (("am I speaking with a computer?", "en"), ("você é um robô?", "pt")):
         assert asyncio.run(kind(text, lang)) == "identity", text
     assert asyncio.run(kind("operator", "en")) == "human"
+
+
+def test_a_greeting_before_a_question_does_not_get_it_refused(engine: Engine) -> None:
+    """opening_fresh and opening_blind2 (questions after a greeting or thanks, written blind;
+    README, "How answers are chosen"). Guards the measured 113/120 and 138/140 right entries
+    (112 and 135 before a refused question was reconsidered without its greeting) and the
+    off-topic lines: none answered with an entry."""
+    for name, right_min in (("opening_fresh", 0.93), ("opening_blind2", 0.97)):
+        outcomes = _measured(engine, name)
+        covered = [o for o in outcomes if o.case.kind == "faq"]
+        off = [o for o in outcomes if o.case.kind == "off_topic"]
+        assert sum(o.right for o in covered) / len(covered) >= right_min, name
+        assert sum(o.kind == "off_topic" for o in off) / len(off) >= 0.9, name
+        assert not [o.case.text for o in off if o.kind == "faq"], name

@@ -47,6 +47,7 @@ dragged back.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -304,14 +305,62 @@ def decide_all(
     return Decided(chosen, alone, joined)
 
 
+OPENINGS = ("greeting", "thanks")  # set aside before a question ("Bom dia, ...", "谢谢，...")
+MAX_OPENING_CHARS = 40  # "Здравствуйте", "السلام علیکم"; "你好" has no spaces to count
+MAX_OPENINGS = 2  # "Olá! Bom dia! ..."; a text of nothing but greetings is not searched 400 times
+_CLAUSE_END = re.compile(r"[,.!?;:，。！？；：、،؛؟۔।]")
+_PUNCTUATION = " ,.!?;:，。！？；：、،؛؟۔।¡¿"
+
+
+def split_opening(text: str, max_words: int) -> tuple[str, str] | None:
+    """(opening, rest) where `text` starts with a short clause ("Bom dia,", "你好，") that is
+    followed by more; None otherwise. Whether the opening is a pleasantry is not judged here."""
+    end = _CLAUSE_END.search(text) if max_words > 0 else None
+    if end is None:
+        return None
+    head, rest = text[: end.start()].strip(_PUNCTUATION), text[end.end() :].lstrip(_PUNCTUATION)
+    short = len(head.split()) <= max_words and len(head) <= MAX_OPENING_CHARS
+    if not head or not short or not any(ch.isalnum() for ch in rest):
+        return None
+    return head, rest
+
+
 async def decide_question(
     retriever: Retriever,
     text: str,
     language: str,
     settings: RetrievalSettings,
     context: Remembered | None = None,
+    openings: int = MAX_OPENINGS,
 ) -> Decided:
-    """Retrieve and decide: the live turn, "try a question" and the eval all come here."""
+    """Retrieve and decide: the live turn, "try a question" and the eval all come here.
+
+    A question refused as off-topic that opens with a greeting or thanks ("Dzień dobry, jaki
+    jest numer do SNS 24?": the greeting pulls it off the domain) is decided again without
+    that opening (`split_opening`), and that decision stands unless it is a refusal too. Only
+    refusals are reconsidered: without its greeting a question answered already may rank
+    another entry first (measured, README)."""
+    decided = await _decide_text(retriever, text, language, settings, context)
+    refused = decided.decision.kind == "off_topic" and decided.alone.screening.injection is None
+    cut = split_opening(text, settings.opening_max_words) if refused and openings > 0 else None
+    if cut is not None:
+        intent, score = await retriever.small_talk(cut[0])
+        if intent in OPENINGS and score >= settings.smalltalk_threshold:
+            rest = await decide_question(
+                retriever, cut[1], language, settings, context, openings - 1
+            )
+            if rest.decision.kind != "off_topic":
+                return rest
+    return decided
+
+
+async def _decide_text(
+    retriever: Retriever,
+    text: str,
+    language: str,
+    settings: RetrievalSettings,
+    context: Remembered | None,
+) -> Decided:
     alone = await retriever.search_async(text)
     joined = None
     # with the previous question only where it can change the decision: that search (a text
