@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.fakes import fake_engine
@@ -25,11 +26,11 @@ from voice_agent.answer.decision import (
 )
 from voice_agent.answer.retrieval import Hit, RetrievalResult
 from voice_agent.answer.routes import Routes
-from voice_agent.answer.screening import Screening
+from voice_agent.answer.screening import EMBEDDING_DIM, Screening
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry, load_entries, parse_entry
 from voice_agent.conversation.ask import ask
-from voice_agent.conversation.engine import Session, TurnInput
+from voice_agent.conversation.engine import Session, TurnInput, default_screener
 
 NIF = """
 id: nif
@@ -337,3 +338,24 @@ def test_a_request_worded_like_a_question_about_the_assistant_is_still_a_request
     # "are you a real person?" itself
     what = _decide(near, me(-0.9))
     assert what.kind == "identity" and not what.handoff
+
+
+def test_a_question_is_never_a_goodbye_or_thanks() -> None:
+    """ "weather tomorrow?" sits near "see you tomorrow" in e5: small talk that ends with a
+    question mark is a greeting ("how are you?") or not small talk at all."""
+    near = (hit("nif", 0.05, question=0.85),)
+    off = Classified(OFF_TOPIC, 0.9, KNOWN)
+    for intent in ("goodbye", "thanks"):
+        said = Screening(None, -1.0, intent, 0.95, classified=off)
+        assert _decide(near, said).kind == intent
+        assert _decide(near, replace(said, asked=True)).kind == "off_topic"
+    hello = Screening(None, -1.0, "greeting", 0.95, classified=off, asked=True)
+    assert _decide(near, hello).kind == "greeting"
+
+
+def test_the_screener_notes_a_question_mark_in_any_script() -> None:
+    screener = default_screener()  # nothing fitted: only the cues and the text are read
+    vector = np.zeros(EMBEDDING_DIM, np.float32)
+    for text in ("weather tomorrow?", "明天天气怎么样？", "هل ستمطر غدا؟", 'he said "tomorrow?"'):
+        assert screener.screen(text, vector).asked, text
+    assert not screener.screen("see you tomorrow!", vector).asked

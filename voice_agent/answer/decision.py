@@ -12,7 +12,9 @@ on stored retrieval results). Rules (README, "How answers are chosen"):
    Where the nearest exemplar asks what the assistant is, the discriminant between the two
    intents decides ("can I talk to a real person?" is a request, "are you one?" is not). A
    request for a person that is off the domain on both the domain model and the classifier
-   ("tell me a joke") is not one: it is refused like any off-topic question.
+   ("tell me a joke") is not one: it is refused like any off-topic question. A goodbye or
+   thanks is never a question: one that ends with a question mark ("weather tomorrow?", near
+   "see you tomorrow") is left to the other rules.
 2. no entry scores above the answer threshold -> no_answer. The threshold is on the semantic
    score (`Hit.semantic`): the lexical bonus orders near ties, it is no evidence of cover.
 3. the question is about as close to in-domain questions the FAQ does not cover
@@ -58,6 +60,9 @@ from voice_agent.answer.routes import Route, Routes
 from voice_agent.answer.screening import IDENTITY, PERSON
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry
+
+# Small talk that is never a question: "weather tomorrow?" sits near "see you tomorrow" in e5
+NEVER_ASKED = ("thanks", "goodbye")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +179,7 @@ def decide(
         intent is not None
         and sc.intent_score >= settings.smalltalk_threshold
         and (best is None or sc.intent_score >= best.question)
+        and not (intent in NEVER_ASKED and sc.asked)
     )
     asks = intent == PERSON and sc.person >= settings.person_margin
     if (said or asks) and not (intent == PERSON and _entertain_me(sc.domain, c, settings)):

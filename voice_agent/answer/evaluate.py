@@ -5,6 +5,7 @@ One case per line:
 - `{"text", "lang", "kind": "uncovered", "areas": [...]}`: in the domain but not in the FAQ
   (right abstention, and is the office named one of `areas`?);
 - `{"text", "lang", "kind": "off_topic" | "injection"}`: must be refused;
+- `{"text", "lang", "kind": "greeting" | "thanks" | "goodbye"}`: small talk (that reply);
 - `{"text", "lang", "kind": "human"}`: asks for a person (must call staff);
   `{"text", "lang", "kind": "not_human"}`: mentions people but does not ask for one (must not);
 - `{"first", "first_faq_id", "second", "faq_ids", "lang", "kind": "followup" | "switch"}`:
@@ -33,6 +34,7 @@ from voice_agent.language.languages import CODES
 
 TWO_TURNS = ("followup", "switch")
 REFUSE = ("off_topic", "injection")
+PLEASANTRIES = ("greeting", "thanks", "goodbye")
 GROUPS = {
     "faq": "covered",
     "uncovered": "uncovered",
@@ -40,6 +42,7 @@ GROUPS = {
     "injection": "refuse",
     "human": "asks for a person",
     "not_human": "mentions a person",
+    **dict.fromkeys(PLEASANTRIES, "small talk"),
 }
 
 
@@ -48,7 +51,9 @@ class Case:
     text: str
     lang: str
     faq_ids: tuple[str, ...]  # acceptable entries; empty: none (must not be answered)
-    kind: str  # faq | uncovered | off_topic | injection | human | not_human | followup | switch
+    # faq | uncovered | off_topic | injection | human | not_human | greeting | thanks | goodbye
+    # | followup | switch
+    kind: str
     areas: tuple[str, ...] = ()  # uncovered: offices that are right to name
     first: str | None = None  # two turns: the first question
     first_faq_id: str | None = None
@@ -79,6 +84,8 @@ class Outcome:
             return (self.kind == "human") == (self.case.kind == "human")
         if self.case.kind in REFUSE and self.kind == "human":
             return False
+        if self.case.kind in PLEASANTRIES:
+            return self.kind == self.case.kind
         return self.faq_id in self.case.faq_ids if self.case.faq_ids else self.faq_id is None
 
     @property
@@ -173,6 +180,7 @@ class Tally:
     abstained: int = 0
     refused: int = 0
     staff: int = 0  # decided as a request for a person
+    pleasantry: int = 0  # taken for a greeting, thanks or goodbye
     answered: int = 0  # answered with an entry (right or not)
     office: int = 0
     context: int = 0
@@ -186,6 +194,7 @@ class Tally:
         self.abstained += o.kind == "no_answer"
         self.refused += o.kind == "off_topic"
         self.staff += o.kind == "human"
+        self.pleasantry += o.kind in PLEASANTRIES
         self.answered += o.faq_id is not None
         self.office += o.right_office
         self.context += o.decided.decision.context_from is not None
@@ -203,7 +212,15 @@ def tallies(outcomes: list[Outcome]) -> dict[str, dict[str, Tally]]:
     return out
 
 
-ORDER = ("covered", "uncovered", "refuse", "asks for a person", "mentions a person", "two turns")
+ORDER = (
+    "covered",
+    "uncovered",
+    "refuse",
+    "asks for a person",
+    "mentions a person",
+    "small talk",
+    "two turns",
+)
 
 
 def _pct(a: int, n: int) -> str:
@@ -218,11 +235,14 @@ def markdown(outcomes: list[Outcome]) -> str:
         "| its language |",
         "uncovered": "| lang | uncovered | right abstention | right office | wrong entry "
         "| refused | its language |",
-        "refuse": "| lang | off-topic / injection | refused | answered | staff called |",
+        "refuse": "| lang | off-topic / injection | refused | answered with an entry "
+        "| staff called | small talk |",
         "asks for a person": "| lang | asks for a person | staff called | answered "
         "| I don't know | refused |",
         "mentions a person": "| lang | mentions a person | staff not called | answered "
         "| I don't know | refused |",
+        "small talk": "| lang | greeting / thanks / goodbye | that reply | other small talk "
+        "| refused | answered or I don't know |",
         "two turns": "| lang | two-turn | right 2nd entry | decided in context "
         "| first turn right |",
     }
@@ -241,8 +261,14 @@ def markdown(outcomes: list[Outcome]) -> str:
                 cells = [_pct(t.abstained, t.n), _pct(t.office, t.n), _pct(t.wrong_entry, t.n)]
                 cells += [_pct(t.refused, t.n), _pct(t.language, t.n)]
             elif group == "refuse":
-                answered = t.n - t.refused - t.abstained - t.staff
-                cells = [_pct(t.refused, t.n), _pct(answered, t.n), _pct(t.staff, t.n)]
+                small = t.n - t.refused - t.abstained - t.staff - t.answered
+                cells = [_pct(t.refused, t.n), _pct(t.answered, t.n), _pct(t.staff, t.n)]
+                cells.append(_pct(small, t.n))
+            elif group == "small talk":
+                other = t.pleasantry - t.right
+                rest = t.n - t.pleasantry - t.refused
+                cells = [_pct(t.right, t.n), _pct(other, t.n), _pct(t.refused, t.n)]
+                cells.append(_pct(rest, t.n))
             elif group in ("asks for a person", "mentions a person"):
                 cells = [_pct(t.right, t.n), _pct(t.answered, t.n), _pct(t.abstained, t.n)]
                 cells.append(_pct(t.refused, t.n))
@@ -281,7 +307,8 @@ def errors(outcomes: list[Outcome]) -> list[str]:
             continue
         d, sc, best = o.decided.decision, o.decided.alone.screening, o.decided.alone.best
         route = d.route.area if d.route else None
-        expected = {"human": "staff called", "not_human": "staff not called"}.get(o.case.kind)
+        said = {"human": "staff called", "not_human": "staff not called"}
+        expected = said.get(o.case.kind) or (o.case.kind if o.case.kind in PLEASANTRIES else None)
         out.append(
             f"- [{o.case.lang}->{o.language}] {o.case.text!r}: expected "
             f"{expected or '/'.join(o.case.faq_ids) or 'no entry'}"

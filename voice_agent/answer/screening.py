@@ -41,6 +41,7 @@ EMBEDDING_DIM = 384  # multilingual-e5-small vectors, shared by screening and re
 TOP = 2  # an uncovered question's area: the one whose 2 best exemplars are nearest on average
 PERSON = "human"  # the small-talk intent that asks for a person
 IDENTITY = "identity"  # the small-talk intent that asks what the assistant is
+QUESTION_MARKS = ("?", "？", "؟")
 PERSON_SHRINK = 0.4  # the person model's shrinkage (dev: 0.2-0.6 within 4 of 100 requests)
 NO_MARGIN = -9.0  # a margin when its model could not be fitted (reads as "no")
 
@@ -59,6 +60,7 @@ class Screening:
     # requests for a person vs questions about the assistant ("a real person, please" vs "are
     # you a real person?"): >= 0 reads as the request
     not_me: float = NO_MARGIN
+    asked: bool = False  # the text ends with a question mark (? ？ ؟)
 
 
 class DomainModel:
@@ -161,6 +163,7 @@ class Screener:
             classified,
             person,
             not_me,
+            text.rstrip(" \t\n\"'»”)").endswith(QUESTION_MARKS),
         )
 
 
