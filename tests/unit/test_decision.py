@@ -359,3 +359,22 @@ def test_the_screener_notes_a_question_mark_in_any_script() -> None:
     for text in ("weather tomorrow?", "明天天气怎么样？", "هل ستمطر غدا؟", 'he said "tomorrow?"'):
         assert screener.screen(text, vector).asked, text
     assert not screener.screen("see you tomorrow!", vector).asked
+
+
+def test_everyday_off_topic_questions_teach_the_domain_model_not_the_classifier(
+    tmp_path: Path,
+) -> None:
+    """The classifier's shared covariance moves every entry when texts are added; the short
+    everyday questions ("que horas são?") only teach the domain model (README)."""
+    from voice_agent.answer.screening import Screener
+    from voice_agent.conversation.engine import DATA
+
+    negatives = tmp_path / "negatives.yaml"
+    negatives.write_text(
+        'everyday: ["que horas são?", "what day is it"]\noff_topic: ["tell me a joke"]\n',
+        encoding="utf-8",
+    )
+    talk, cues = DATA / "smalltalk.yaml", DATA / "injection_cues.yaml"
+    screener = Screener(negatives, talk, cues, DATA / "uncovered.yaml", DATA / "routes.yaml")
+    texts, classified, _talk, _uncovered = screener._exemplars()
+    assert texts == ["tell me a joke", "que horas são?", "what day is it"] and classified == 1

@@ -43,6 +43,7 @@ PERSON = "human"  # the small-talk intent that asks for a person
 IDENTITY = "identity"  # the small-talk intent that asks what the assistant is
 QUESTION_MARKS = ("?", "？", "؟")
 PERSON_SHRINK = 0.4  # the person model's shrinkage (dev: 0.2-0.6 within 4 of 100 requests)
+EVERYDAY = "everyday"  # the negatives' key of off-topic questions the classifier does not learn
 NO_MARGIN = -9.0  # a margin when its model could not be fitted (reads as "no")
 
 
@@ -102,15 +103,21 @@ class Screener:
         self._classifier: Classifier | None = None
         self._talk = Exemplars.empty()
         self._uncovered = Exemplars.empty()
-        self._cache: tuple[list[str], Labelled, Labelled] | None = None
+        self._cache: tuple[list[str], int, Labelled, Labelled] | None = None
 
-    def _exemplars(self) -> tuple[list[str], Labelled, Labelled]:
-        """(off-topic texts, small talk by intent, uncovered questions by area), read once."""
+    def _exemplars(self) -> tuple[list[str], int, Labelled, Labelled]:
+        """(off-topic texts, how many of them the classifier learns, small talk by intent,
+        uncovered questions by area), read once. The `everyday` off-topic questions come last
+        and teach the domain model only: the classifier's shared covariance moves every entry
+        when texts are added (with them, a held-out Ukrainian question lost its entry)."""
         if self._cache is None:
             negatives = _read(self._negatives_file)
+            everyday = negatives.pop(EVERYDAY, [])
             uncovered = _read(self._uncovered_file) if self._uncovered_file.exists() else {}
+            classified = [t for texts in negatives.values() for t in texts]
             self._cache = (
-                [t for texts in negatives.values() for t in texts],
+                classified + everyday,
+                len(classified),
                 _labelled(_read(self._smalltalk_file)),
                 _labelled(uncovered),
             )
@@ -124,7 +131,7 @@ class Screener:
     ) -> None:
         """Fit on the FAQ's question vectors (`faq_entries`: the entry of each) and the
         exemplars."""
-        neg_texts, (talk_texts, talk_labels), (unc_texts, unc_labels) = self._exemplars()
+        neg_texts, k, (talk_texts, talk_labels), (unc_texts, unc_labels) = self._exemplars()
         vectors = embed(neg_texts + talk_texts + unc_texts)
         n, m = len(neg_texts), len(neg_texts) + len(talk_texts)
         self._talk = Exemplars(vectors[n:m], talk_labels)
@@ -140,8 +147,8 @@ class Screener:
             self._not_me = DomainModel(talk[asks], talk[me], shrink=PERSON_SHRINK)
         self._classifier = None
         if len(faq_vectors):
-            labels = faq_entries + [OFF_TOPIC] * n + [UNCOVERED + a for a in unc_labels]
-            labelled = np.vstack([faq_vectors, vectors[:n], vectors[m:]])
+            labels = faq_entries + [OFF_TOPIC] * k + [UNCOVERED + a for a in unc_labels]
+            labelled = np.vstack([faq_vectors, vectors[:k], vectors[m:]])
             self._classifier = Classifier(labelled, labels)
 
     def screen(self, text: str, q: np.ndarray) -> Screening:
