@@ -242,7 +242,7 @@ def markdown(outcomes: list[Outcome]) -> str:
         "mentions a person": "| lang | mentions a person | staff not called | answered "
         "| I don't know | refused |",
         "small talk": "| lang | greeting / thanks / goodbye | that reply | other small talk "
-        "| refused | answered or I don't know |",
+        "| refused | anything else |",
         "two turns": "| lang | two-turn | right 2nd entry | decided in context "
         "| first turn right |",
     }
