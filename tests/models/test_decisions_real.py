@@ -74,18 +74,25 @@ def test_in_domain_questions_the_faq_lacks_are_not_answered(engine: Engine) -> N
 
 
 def test_requests_for_a_person_call_staff_and_questions_about_people_do_not(engine: Engine) -> None:
-    """dev_handoff (tuned on); handoff_fresh and handoff_contrast (written blind, each measured
-    once after the choices it judges): README, "How answers are chosen". Guards the measured
-    91/100, 68/80 and 57/60 requests; 60/60, 59/60 and 80/80 lines that only mention one."""
-    sets = (("dev_handoff", 0.85), ("handoff_fresh", 0.8), ("handoff_contrast", 0.9))
-    for name, asks_min in sets:
+    """dev_handoff (tuned on); handoff_fresh, handoff_contrast and handoff_end_blind (written
+    blind, each measured once after the choices it judges): README, "How answers are chosen".
+    Guards the measured 95/100 requests on dev_handoff and 61/80 on handoff_end_blind (52/80
+    before a request at the end of a told problem was looked for), and at most 2 lines per
+    set that only mention a person calling staff."""
+    sets = (  # (set, requests that call staff, requests answered with an entry)
+        ("dev_handoff", 0.9, 0.06),
+        ("handoff_fresh", 0.8, 0.06),
+        ("handoff_contrast", 0.9, 0.06),
+        ("handoff_end_blind", 0.75, 0.1),  # 8/80: a question before the request is answered
+    )
+    for name, asks_min, answered_max in sets:
         outcomes = _measured(engine, name)
         asks = [o for o in outcomes if o.case.kind == "human"]
         mentions = [o for o in outcomes if o.case.kind == "not_human"]
         assert sum(o.right for o in asks) / len(asks) >= asks_min, name
         assert sum(not o.right for o in mentions) <= 2, name
         # hardly any is answered with an entry it did not ask about
-        assert sum(o.faq_id is not None for o in asks) <= 0.06 * len(asks), name
+        assert sum(o.faq_id is not None for o in asks) <= answered_max * len(asks), name
 
 
 def test_asking_what_the_assistant_is_gets_the_truth_not_staff(engine: Engine) -> None:

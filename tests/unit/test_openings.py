@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import yaml
 
-from voice_agent.answer.decision import decide_question, split_opening
+from voice_agent.answer.decision import closing, decide_question, split_opening
 from voice_agent.answer.retrieval import Hit, RetrievalResult, Retriever
 from voice_agent.answer.screening import Screening
 from voice_agent.config import RetrievalSettings
@@ -43,6 +43,7 @@ class Scripted:
         self._talk = talk
         self.searched: list[str] = []
         self.screened: list[str] = []
+        self.screenings: dict[str, Screening] = {}  # the closings' screenings
 
     async def search_async(self, text: str) -> RetrievalResult:
         self.searched.append(text)
@@ -51,6 +52,10 @@ class Scripted:
     async def small_talk(self, text: str) -> tuple[str | None, float]:
         self.screened.append(text)
         return (self._talk[text], 0.97) if text in self._talk else ("greeting", 0.5)
+
+    async def screen(self, text: str) -> Screening:
+        self.screened.append(text)
+        return self.screenings.get(text, OFF)
 
 
 async def _decide(retriever: Scripted, text: str) -> Any:
@@ -125,7 +130,7 @@ async def test_only_a_greeting_or_thanks_is_set_aside() -> None:
         {"Do widzenia": "goodbye"},
     )
     assert (await _decide(retriever, text)).decision.kind == "off_topic"
-    assert retriever.screened == ["Mieszkam w Porto"] and retriever.searched == [text]
+    assert "Mieszkam w Porto" in retriever.screened and retriever.searched == [text]
     bye = "Do widzenia, jaki jest numer do SNS 24?"
     assert (await _decide(retriever, bye)).decision.kind == "off_topic"
 
@@ -139,3 +144,29 @@ async def test_an_injection_is_not_reconsidered() -> None:
     )
     assert (await _decide(retriever, text)).decision.kind == "off_topic"
     assert retriever.searched == [text] and retriever.screened == []
+
+
+def test_the_closing_is_the_last_clause_or_the_last_words() -> None:
+    story = "já tentei marcar a renovação três vezes e dá erro"
+    assert closing(f"{story}, pode pôr-me em contacto com alguém?") == (
+        "pode pôr-me em contacto com alguém"
+    )
+    long = "I have been waiting six months for my card and nobody answers so I want a real human"
+    assert closing(long) == "nobody answers so I want a real human"
+    assert closing("How do I get a NIF?") is None  # short: nothing to set apart
+    zh = "我的居留卡已经等了六个多月了打电话也没有人接网站也一直报错请帮我找一个工作人员"
+    assert closing(zh) == zh[-16:] == "站也一直报错请帮我找一个工作人员"
+
+
+async def test_a_request_for_a_person_after_the_problem_calls_staff() -> None:
+    text = "Czekam pół roku na kartę pobytu i nikt nie odpowiada, chcę rozmawiać z człowiekiem"
+    retriever = Scripted({}, {})
+    retriever.screenings = {"chcę rozmawiać z człowiekiem": Screening(None, 0.5, "human", 0.95)}
+    decided = await _decide(retriever, text)
+    assert decided.decision.kind == "human" and decided.decision.handoff
+    # an answered question is not reconsidered; a closing that is no request changes nothing
+    answered = Scripted({text: RetrievalResult(SNS_HIT, ON)}, {})
+    answered.screenings = dict(retriever.screenings)
+    assert (await _decide(answered, text)).decision.kind == "faq" and answered.screened == []
+    retriever.screenings = {"chcę rozmawiać z człowiekiem": Screening(None, 0.5, "thanks", 0.95)}
+    assert (await _decide(retriever, text)).decision.kind == "off_topic"

@@ -318,6 +318,26 @@ _CLAUSE_END = re.compile(r"[,.!?;:，。！？；：、،؛؟۔।]")
 _PUNCTUATION = " ,.!?;:，。！？；：、،؛؟۔।¡¿"
 
 
+CLOSING_WORDS = 8
+
+
+def closing(text: str) -> str | None:
+    """The end of a longer text, where a citizen who tells the problem first asks for a
+    person: its last clause, else its last CLOSING_WORDS words."""
+    body = text.rstrip(_PUNCTUATION)
+    ends = list(_CLAUSE_END.finditer(body))
+    if ends:
+        last = body[ends[-1].end() :].strip(_PUNCTUATION)
+        if last and len(last.split()) <= 2 * CLOSING_WORDS:
+            return last
+    words = body.split()
+    if len(words) > 2 * CLOSING_WORDS:
+        return " ".join(words[-CLOSING_WORDS:])
+    if len(words) == 1 and len(body) > 4 * CLOSING_WORDS:  # no spaces: 2 characters a word
+        return body[-2 * CLOSING_WORDS :]
+    return None
+
+
 def split_opening(text: str, max_words: int) -> tuple[str, str] | None:
     """(opening, rest) where `text` starts with a short clause ("Bom dia,", "你好，") that is
     followed by more; None otherwise. Whether the opening is a pleasantry is not judged here."""
@@ -341,12 +361,23 @@ async def decide_question(
 ) -> Decided:
     """Retrieve and decide: the live turn, "try a question" and the eval all come here.
 
+    A question refused or not answered whose end asks for a person (`closing`: "… I've waited
+    six months, let me talk to someone at the desk") calls staff: that request, after the
+    problem, was too far from the exemplars on the whole text.
     A question refused as off-topic that opens with a greeting or thanks ("Dzień dobry, jaki
     jest numer do SNS 24?": the greeting pulls it off the domain) is decided again without
     that opening (`split_opening`), and that decision stands unless it is a refusal too. Only
     refusals are reconsidered: without its greeting a question answered already may rank
     another entry first (measured, README)."""
     decided = await _decide_text(retriever, text, language, settings, context)
+    unanswered = decided.decision.kind in ("no_answer", "off_topic")
+    if (
+        unanswered
+        and openings == MAX_OPENINGS
+        and await _ends_asking(retriever, text, decided, settings)
+    ):
+        d = decided.decision
+        return replace(decided, decision=Decision(PERSON, language, None, d.confidence, True))
     refused = decided.decision.kind == "off_topic" and decided.alone.screening.injection is None
     cut = split_opening(text, settings.opening_max_words) if refused and openings > 0 else None
     if cut is not None:
@@ -358,6 +389,20 @@ async def decide_question(
             if rest.decision.kind != "off_topic":
                 return rest
     return decided
+
+
+async def _ends_asking(
+    retriever: Retriever, text: str, decided: Decided, settings: RetrievalSettings
+) -> bool:
+    """Whether the end of `text` (`closing`), screened alone, asks for a person: its nearest
+    exemplar is a request, near enough or on the person model, and it is no "tell me a joke"."""
+    ending = closing(text)
+    if ending is None or decided.alone.screening.injection is not None:
+        return False
+    sc = await retriever.screen(ending)
+    if sc.intent != PERSON or _entertain_me(sc.domain, sc.classified, settings):
+        return False
+    return sc.intent_score >= settings.smalltalk_threshold or sc.person >= settings.person_margin
 
 
 async def _decide_text(

@@ -241,13 +241,17 @@ class Retriever:
         hits.sort(key=lambda h: h.score, reverse=True)
         return RetrievalResult(tuple(hits[: self._settings.top_k]), screening)
 
-    def _small_talk(self, text: str) -> tuple[str | None, float]:
-        screening = self._screener.screen(text, self._embedder.embed([text])[0])
-        return screening.intent, screening.intent_score
+    def _screen(self, text: str) -> Screening:
+        return self._screener.screen(text, self._embedder.embed([text])[0])
+
+    async def screen(self, text: str) -> Screening:
+        """The screening of a short text alone (no FAQ search): its nearest small talk, etc."""
+        return await self._worker.run_for(self._settings.timeout_s, self._screen, text)
 
     async def small_talk(self, text: str) -> tuple[str | None, float]:
         """The nearest small-talk intent of a short text and its similarity (no FAQ search)."""
-        return await self._worker.run_for(self._settings.timeout_s, self._small_talk, text)
+        screening = await self.screen(text)
+        return screening.intent, screening.intent_score
 
     async def search_async(self, question: str) -> RetrievalResult:
         return await self._worker.run_for(self._settings.timeout_s, self.search, question)
