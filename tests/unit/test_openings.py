@@ -49,13 +49,12 @@ class Scripted:
         self.searched.append(text)
         return self._results.get(text, RetrievalResult((), OFF))
 
-    async def small_talk(self, text: str) -> tuple[str | None, float]:
-        self.screened.append(text)
-        return (self._talk[text], 0.97) if text in self._talk else ("greeting", 0.5)
-
     async def screen(self, text: str) -> Screening:
         self.screened.append(text)
-        return self.screenings.get(text, OFF)
+        if text in self.screenings:
+            return self.screenings[text]
+        intent, score = (self._talk[text], 0.97) if text in self._talk else ("greeting", 0.5)
+        return Screening(None, -2.0, intent, score)
 
 
 async def _decide(retriever: Scripted, text: str) -> Any:

@@ -316,9 +316,7 @@ MAX_OPENING_CHARS = 40  # "Здравствуйте", "السلام علیکم";
 MAX_OPENINGS = 2  # "Olá! Bom dia! ..."; a text of nothing but greetings is not searched 400 times
 _CLAUSE_END = re.compile(r"[,.!?;:，。！？；：、،؛؟۔।]")
 _PUNCTUATION = " ,.!?;:，。！？；：、،؛؟۔।¡¿"
-
-
-CLOSING_WORDS = 8
+CLOSING_WORDS = 8  # the end of a long text without a clause mark: its last 8 words
 
 
 def closing(text: str) -> str | None:
@@ -381,8 +379,8 @@ async def decide_question(
     refused = decided.decision.kind == "off_topic" and decided.alone.screening.injection is None
     cut = split_opening(text, settings.opening_max_words) if refused and openings > 0 else None
     if cut is not None:
-        intent, score = await retriever.small_talk(cut[0])
-        if intent in OPENINGS and score >= settings.smalltalk_threshold:
+        opening = await retriever.screen(cut[0])
+        if opening.intent in OPENINGS and opening.intent_score >= settings.smalltalk_threshold:
             rest = await decide_question(
                 retriever, cut[1], language, settings, context, openings - 1
             )

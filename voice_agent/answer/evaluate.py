@@ -35,6 +35,7 @@ from voice_agent.language.languages import CODES
 TWO_TURNS = ("followup", "switch")
 REFUSE = ("off_topic", "injection")
 PLEASANTRIES = ("greeting", "thanks", "goodbye")
+EXPECTED = {"human": "staff called", "not_human": "staff not called"}  # said in a miss
 GROUPS = {
     "faq": "covered",
     "uncovered": "uncovered",
@@ -307,8 +308,9 @@ def errors(outcomes: list[Outcome]) -> list[str]:
             continue
         d, sc, best = o.decided.decision, o.decided.alone.screening, o.decided.alone.best
         route = d.route.area if d.route else None
-        said = {"human": "staff called", "not_human": "staff not called"}
-        expected = said.get(o.case.kind) or (o.case.kind if o.case.kind in PLEASANTRIES else None)
+        expected = EXPECTED.get(o.case.kind) or (
+            o.case.kind if o.case.kind in PLEASANTRIES else None
+        )
         out.append(
             f"- [{o.case.lang}->{o.language}] {o.case.text!r}: expected "
             f"{expected or '/'.join(o.case.faq_ids) or 'no entry'}"

@@ -248,10 +248,5 @@ class Retriever:
         """The screening of a short text alone (no FAQ search): its nearest small talk, etc."""
         return await self._worker.run_for(self._settings.timeout_s, self._screen, text)
 
-    async def small_talk(self, text: str) -> tuple[str | None, float]:
-        """The nearest small-talk intent of a short text and its similarity (no FAQ search)."""
-        screening = await self.screen(text)
-        return screening.intent, screening.intent_score
-
     async def search_async(self, question: str) -> RetrievalResult:
         return await self._worker.run_for(self._settings.timeout_s, self.search, question)
