@@ -48,7 +48,10 @@ async def test_idle_sessions_close_by_the_managers_clock_and_the_queue_moves_on(
     engine = fake_engine(tmp_path, tmp_path / "faq")
     clock = ManualClock()
     settings = ServerSettings(session_idle_seconds=60, max_active_sessions=1)
-    manager = SessionManager(engine, settings, engine.bus, clock=clock)
+    gone: list[int] = []  # the server sweeps the garbage a closed session leaves
+    manager = SessionManager(
+        engine, settings, engine.bus, clock=clock, on_closed=lambda: gone.append(len(gone))
+    )
     bus = engine.bus.subscribe()
     clients = [await data_offer() for _ in range(2)]
     first = (await manager.offer(clients[0][1], "offer", "en", "1.2.3.4"))["session_id"]
@@ -58,7 +61,7 @@ async def test_idle_sessions_close_by_the_managers_clock_and_the_queue_moves_on(
     clock.now += 29
     assert await manager.close_idle() == 0  # 59 s for the first: not yet
     clock.now += 2
-    assert await manager.close_idle() == 1
+    assert await manager.close_idle() == 1 and gone == [0]
     # the second waited 31 s in the queue; that was not idle time
     assert set(manager.sessions) == {second} and not manager.queue
     assert manager.sessions[second].conversation.active  # promoted when the first closed
@@ -70,7 +73,7 @@ async def test_idle_sessions_close_by_the_managers_clock_and_the_queue_moves_on(
     clock.now += 59
     assert await manager.close_idle() == 0  # 59 s since it was admitted
     clock.now += 2
-    assert await manager.close_idle() == 1 and not manager.sessions
+    assert await manager.close_idle() == 1 and not manager.sessions and gone == [0, 1]
     await manager.close_all()
     for pc, _ in clients:
         await pc.close()

@@ -13,6 +13,10 @@ import numpy as np
 from voice_agent.errors import BadInput
 
 STT_RATE = 16_000
+# One mono voice needs no thread pool: PyAV's default (0, automatic) starts cores + 1 FFmpeg
+# threads per resampler, which a filter graph (a reference cycle) keeps until Python's next
+# full collection, long after the resampler is gone.
+RESAMPLER_THREADS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,9 @@ def decode_audio(data: bytes | Path, *, max_seconds: float) -> DecodedAudio:
             if not container.streams.audio:
                 raise BadInput(f"{name} is not a readable audio file (it has no audio stream)")
             stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=STT_RATE)
+            resampler = av.AudioResampler(
+                format="flt", layout="mono", rate=STT_RATE, threads=RESAMPLER_THREADS
+            )
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     arr = out.to_ndarray().reshape(-1)
@@ -79,7 +85,9 @@ def resample_int16(pcm: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Resample mono int16 with libswresample (used once, at the output edge)."""
     if from_rate == to_rate or len(pcm) == 0:
         return pcm.astype(np.int16, copy=False)
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=to_rate)
+    resampler = av.AudioResampler(
+        format="s16", layout="mono", rate=to_rate, threads=RESAMPLER_THREADS
+    )
     frame = av.AudioFrame.from_ndarray(
         pcm.reshape(1, -1).astype(np.int16), format="s16", layout="mono"
     )

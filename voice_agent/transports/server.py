@@ -36,6 +36,7 @@ from voice_agent.conversation.handoff import HandoffDesk
 from voice_agent.errors import BadInput, ServiceError
 from voice_agent.health import storage_problem
 from voice_agent.language.languages import LANGUAGES, UnsupportedLanguage
+from voice_agent.memory import Heap
 from voice_agent.transports import http_guard
 from voice_agent.transports.rtc.manager import RateLimited, SessionManager, restrict_ice_addresses
 from voice_agent.transports.text import TextSessions
@@ -71,7 +72,10 @@ class Services:
     ) -> None:
         self.engine = engine or Engine.create(settings)
         self.bus = self.engine.bus
-        self.sessions = SessionManager(self.engine, settings.server, self.bus, desk=desk)
+        self.heap = Heap()
+        self.sessions = SessionManager(
+            self.engine, settings.server, self.bus, desk=desk, on_closed=self.heap.sweep_soon
+        )
         self.texts = TextSessions(self.engine, desk)
         self.asks = asyncio.Semaphore(settings.server.max_concurrent_asks)
 
@@ -115,6 +119,7 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
             await cluster.start()
         await content.start()  # faq_db/ -> published versions -> engine (was engine.load_faq)
         await services.engine.warm_up()
+        services.heap.freeze()  # the models and the FAQ: never scanned by a collection again
         app.state.services = services
         app.state.content = content
         app.state.cluster = cluster
@@ -124,6 +129,7 @@ def create_app(settings: Settings, web_dir: Path = WEB) -> FastAPI:
         if cluster is not None:
             await cluster.stop()
         services.engine.close()
+        services.heap.close()
 
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN (outbound traffic);
     # the schema itself is at /openapi.json.

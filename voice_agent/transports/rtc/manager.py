@@ -82,12 +82,14 @@ class SessionManager:
         bus: EventBus,
         clock: Callable[[], float] = time.monotonic,
         desk: HandoffDesk | None = None,
+        on_closed: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.bus = bus
         self.clock = clock
         self.desk: HandoffDesk = desk or NoDesk()
+        self._on_closed = on_closed  # after a session is gone (the server frees its cycles)
         self.sessions: dict[str, VoiceSession] = {}
         self.queue: deque[VoiceSession] = deque()
         self._buckets: dict[str, _Bucket] = {}
@@ -161,6 +163,8 @@ class SessionManager:
         while self.queue and self.active_count < self.capacity:
             self.queue.popleft().conversation.activate()
         self._announce_queue()
+        if self._on_closed is not None:
+            self._on_closed()
 
     # --- signalling ---------------------------------------------------------------------------
     async def offer(
