@@ -137,6 +137,16 @@ class RetrievalSettings:
     # the person model's margin (screening.py) is at least this; the same bar tells a request
     # from a question about the assistant (README, "How answers are chosen").
     person_margin: float = 0.0
+    # A question answered with an entry calls staff too only where its end is clearly a
+    # request ("... how do I renew? I'd rather talk to someone"): the person model's margin on
+    # the end alone at least this (dev: the requests it catches 0.32-1.86; of 540 covered
+    # questions two victims asking "is anyone there to support me?" are over it; "what can I
+    # do?" is below 0)
+    answered_person_margin: float = 0.3
+    # ... and its end is screened (one more e5 pass, ~25 ms) only where the whole question's
+    # person margin is at least this (dev: covered questions p90 -0.62 to -0.76; a covered
+    # question with a request for a person -0.44 to -0.03)
+    answered_person_gate: float = -0.6
     # "Tell me a joke" sits as near "let me talk to a person" in e5 as real requests do. A
     # person is not asked for when the domain model is below `human_off_domain` and the
     # classifier puts the words in its off-topic class with at least `human_off_p` (README).

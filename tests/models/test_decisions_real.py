@@ -76,14 +76,15 @@ def test_in_domain_questions_the_faq_lacks_are_not_answered(engine: Engine) -> N
 def test_requests_for_a_person_call_staff_and_questions_about_people_do_not(engine: Engine) -> None:
     """dev_handoff (tuned on); handoff_fresh, handoff_contrast and handoff_end_blind (written
     blind, each measured once after the choices it judges): README, "How answers are chosen".
-    Guards the measured 95/100 requests on dev_handoff and 61/80 on handoff_end_blind (52/80
-    before a request at the end of a told problem was looked for), and at most 2 lines per
-    set that only mention a person calling staff."""
+    Guards the measured 96/100 requests on dev_handoff and 66/80 on handoff_end_blind (52/80
+    before a request at the end of a told problem was looked for, 61/80 before an answered
+    question's end was), and at most 2 lines per set that only mention a person calling
+    staff."""
     sets = (  # (set, requests that call staff, requests answered with an entry)
         ("dev_handoff", 0.9, 0.06),
-        ("handoff_fresh", 0.8, 0.06),
+        ("handoff_fresh", 0.85, 0.06),
         ("handoff_contrast", 0.9, 0.06),
-        ("handoff_end_blind", 0.75, 0.1),  # 8/80: a question before the request is answered
+        ("handoff_end_blind", 0.8, 0.1),  # 8/80: a question before the request is answered
     )
     for name, asks_min, answered_max in sets:
         outcomes = _measured(engine, name)
@@ -93,6 +94,20 @@ def test_requests_for_a_person_call_staff_and_questions_about_people_do_not(engi
         assert sum(not o.right for o in mentions) <= 2, name
         # hardly any is answered with an entry it did not ask about
         assert sum(o.faq_id is not None for o in asks) <= answered_max * len(asks), name
+
+
+def test_a_covered_question_with_a_request_for_a_person_calls_staff_too(engine: Engine) -> None:
+    """handoff_answered_blind (written blind, per language 3 covered questions asked together
+    with a request for a person and 3 that only mention people; README, "How answers are
+    chosen"). Guards the measured 40/60 requests calling staff (28/60 before the end of an
+    answered question was looked at), 56/60 right entries on the others and 2/60 of them
+    calling staff."""
+    outcomes = _measured(engine, "handoff_answered_blind")
+    asks = [o for o in outcomes if o.case.kind == "human"]
+    covered = [o for o in outcomes if o.case.kind == "faq"]
+    assert sum(o.decided.decision.calls_staff for o in asks) >= 0.6 * len(asks)
+    assert sum(o.right for o in covered) >= 0.9 * len(covered)
+    assert sum(o.decided.decision.calls_staff for o in covered) <= 3
 
 
 def test_asking_what_the_assistant_is_gets_the_truth_not_staff(engine: Engine) -> None:

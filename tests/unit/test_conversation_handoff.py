@@ -3,13 +3,14 @@ never a promise nobody keeps; while staff hold the conversation the assistant st
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fakes import fake_engine
-from tests.unit.conversation_kit import ENTRY, Citizen, FakeDesk, Output, build
+from tests.unit.conversation_kit import ENTRY, QUESTION, Citizen, FakeDesk, Output, build
 from voice_agent.conversation.ask import ask
 from voice_agent.conversation.conversation import Conversation
 from voice_agent.conversation.engine import Engine, TurnInput
@@ -149,6 +150,36 @@ async def test_two_misses_in_a_row_ask_for_a_person(tmp_path: Path) -> None:
     last = out.of("reply")[-1]["turn_id"]
     said = " ".join(m["text"] for m in out.of("sentence") if m["turn_id"] == last)
     assert "could not find an answer" in said and "number 1 in the queue" in said
+    await conv.close()
+    engine.close()
+
+
+async def test_a_covered_question_with_a_request_for_a_person_gets_the_answer_and_staff(
+    tmp_path: Path,
+) -> None:
+    """ "... what is the SNS 24 number? I'd rather talk to someone": the decision keeps the entry
+    and asks for a person (`asks_person`, judged on the real model in tests/models); the
+    citizen hears the answer, then what the desk said, in one reply."""
+    desk = FakeDesk()
+    engine, conv, out, citizen, _ = await build(tmp_path, desk=desk)
+    decide = engine._decide
+
+    async def asks_too(question: str, lang: str, context: Any) -> Any:
+        decision, event = await decide(question, lang, context)
+        assert decision.faq_id == "sns24-line"
+        return replace(decision, handoff=True, asks_person=True), event
+
+    engine._decide = asks_too  # type: ignore[method-assign]
+    citizen.type({"type": "text", "text": QUESTION})
+    await citizen.reply_done()
+    assert [r[2] for r in desk.requests] == ["asked"]
+    [reply] = out.of("reply")
+    assert reply["faq_id"] == "sns24-line" and reply["handoff"] is True
+    said = " ".join(m["text"] for m in out.of("sentence") if m["turn_id"] == reply["turn_id"])
+    assert said.index("808 24 24 24") < said.index("number 1 in the queue"), said
+    assert out.of("handoff")[-1]["state"] == "waiting"
+    # the answer counts as the conversation's last one: a follow-up is read in its context
+    assert conv.session.context is not None and conv.session.context.faq_id == "sns24-line"
     await conv.close()
     engine.close()
 

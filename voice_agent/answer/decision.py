@@ -75,6 +75,14 @@ class Decision:
     handoff: bool
     route: Route | None = None  # no_answer: the office to ask instead (data/routes.yaml)
     context_from: str | None = None  # decided as a follow-up of this entry's answer
+    # faq: the citizen also asked for a person ("... how do I renew? I'd rather talk to
+    # someone"): the entry is answered and staff are called
+    asks_person: bool = False
+
+    @property
+    def calls_staff(self) -> bool:
+        """This decision asks the desk for a person at once (not after repeated misses)."""
+        return self.kind == PERSON or self.asks_person
 
     @property
     def faq_id(self) -> str | None:
@@ -359,22 +367,24 @@ async def decide_question(
 ) -> Decided:
     """Retrieve and decide: the live turn, "try a question" and the eval all come here.
 
-    A question refused or not answered whose end asks for a person (`closing`: "… I've waited
-    six months, let me talk to someone at the desk") calls staff: that request, after the
-    problem, was too far from the exemplars on the whole text.
+    A question whose end asks for a person (`closing`: "… I've waited six months, let me talk
+    to someone at the desk") calls staff: that request, after the problem, was too far from
+    the exemplars on the whole text. A question refused or not answered becomes a request for
+    a person; one answered with an entry keeps its answer and calls staff too (`asks_person`).
     A question refused as off-topic that opens with a greeting or thanks ("Dzień dobry, jaki
     jest numer do SNS 24?": the greeting pulls it off the domain) is decided again without
     that opening (`split_opening`), and that decision stands unless it is a refusal too. Only
     refusals are reconsidered: without its greeting a question answered already may rank
     another entry first (measured, README)."""
     decided = await _decide_text(retriever, text, language, settings, context)
-    unanswered = decided.decision.kind in ("no_answer", "off_topic")
+    d = decided.decision
     if (
-        unanswered
+        d.kind in ("faq", "no_answer", "off_topic")
         and openings == MAX_OPENINGS
         and await _ends_asking(retriever, text, decided, settings)
     ):
-        d = decided.decision
+        if d.kind == "faq":  # the question is answered, and a person called too
+            return replace(decided, decision=replace(d, handoff=True, asks_person=True))
         return replace(decided, decision=Decision(PERSON, language, None, d.confidence, True))
     refused = decided.decision.kind == "off_topic" and decided.alone.screening.injection is None
     cut = split_opening(text, settings.opening_max_words) if refused and openings > 0 else None
@@ -393,13 +403,18 @@ async def _ends_asking(
     retriever: Retriever, text: str, decided: Decided, settings: RetrievalSettings
 ) -> bool:
     """Whether the end of `text` (`closing`), screened alone, asks for a person: its nearest
-    exemplar is a request, near enough or on the person model, and it is no "tell me a joke"."""
-    ending = closing(text)
-    if ending is None or decided.alone.screening.injection is not None:
+    exemplar is a request, near enough or on the person model (well on it where the question
+    is answered already), and it is no "tell me a joke"."""
+    ending, whole = closing(text), decided.alone.screening
+    if ending is None or whole.injection is not None:
         return False
+    if decided.decision.kind == "faq" and whole.person < settings.answered_person_gate:
+        return False  # nothing of a request in the whole: not worth screening its end
     sc = await retriever.screen(ending)
     if sc.intent != PERSON or _entertain_me(sc.domain, sc.classified, settings):
         return False
+    if decided.decision.kind == "faq":  # answered already: only a clear request calls staff
+        return sc.person >= settings.answered_person_margin
     return sc.intent_score >= settings.smalltalk_threshold or sc.person >= settings.person_margin
 
 

@@ -81,9 +81,10 @@ class Outcome:
     def right(self) -> bool:
         """Right entry (answerable cases), staff called or not (the person cases), or no entry
         (the others; and for a line to refuse, no call to staff either)."""
+        staff = self.decided.decision.calls_staff
         if self.case.kind in ("human", "not_human"):
-            return (self.kind == "human") == (self.case.kind == "human")
-        if self.case.kind in REFUSE and self.kind == "human":
+            return staff == (self.case.kind == "human")
+        if self.case.kind in REFUSE and staff:
             return False
         if self.case.kind in PLEASANTRIES:
             return self.kind == self.case.kind
@@ -180,7 +181,7 @@ class Tally:
     wrong_entry: int = 0
     abstained: int = 0
     refused: int = 0
-    staff: int = 0  # decided as a request for a person
+    staff: int = 0  # staff called: a request for a person, or an answer and a person too
     pleasantry: int = 0  # taken for a greeting, thanks or goodbye
     answered: int = 0  # answered with an entry (right or not)
     office: int = 0
@@ -194,7 +195,7 @@ class Tally:
         self.wrong_entry += o.faq_id is not None and not o.right
         self.abstained += o.kind == "no_answer"
         self.refused += o.kind == "off_topic"
-        self.staff += o.kind == "human"
+        self.staff += o.decided.decision.calls_staff  # asked for, or with an answer
         self.pleasantry += o.kind in PLEASANTRIES
         self.answered += o.faq_id is not None
         self.office += o.right_office
@@ -233,7 +234,7 @@ def markdown(outcomes: list[Outcome]) -> str:
     lines: list[str] = []
     heads = {
         "covered": "| lang | covered | right entry | abstained | wrong entry | refused "
-        "| its language |",
+        "| staff called | its language |",
         "uncovered": "| lang | uncovered | right abstention | right office | wrong entry "
         "| refused | its language |",
         "refuse": "| lang | off-topic / injection | refused | answered with an entry "
@@ -257,7 +258,7 @@ def markdown(outcomes: list[Outcome]) -> str:
             name = "**all**" if code == "all" else code
             if group == "covered":
                 cells = [_pct(t.right, t.n), _pct(t.abstained, t.n), _pct(t.wrong_entry, t.n)]
-                cells += [_pct(t.refused, t.n), _pct(t.language, t.n)]
+                cells += [_pct(t.refused, t.n), _pct(t.staff, t.n), _pct(t.language, t.n)]
             elif group == "uncovered":
                 cells = [_pct(t.abstained, t.n), _pct(t.office, t.n), _pct(t.wrong_entry, t.n)]
                 cells += [_pct(t.refused, t.n), _pct(t.language, t.n)]
@@ -314,7 +315,8 @@ def errors(outcomes: list[Outcome]) -> list[str]:
         out.append(
             f"- [{o.case.lang}->{o.language}] {o.case.text!r}: expected "
             f"{expected or '/'.join(o.case.faq_ids) or 'no entry'}"
-            f"{' at ' + '/'.join(o.case.areas) if o.case.areas else ''}, got {d.kind} "
+            f"{' at ' + '/'.join(o.case.areas) if o.case.areas else ''}, got {d.kind}"
+            f"{' and staff' if d.asks_person else ''} "
             f"{d.faq_id or route or ''}{' (in context)' if d.context_from else ''} "
             f"(best {best.entry_id if best else None} {best.score if best else 0:.3f} "
             f"q {best.question if best else 0:.3f}, uncovered {sc.area} {sc.uncovered:.3f}, "

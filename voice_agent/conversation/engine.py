@@ -23,7 +23,7 @@ from voice_agent.answer.calibrate import trusted_languages
 from voice_agent.answer.decision import Decision, decide_question
 from voice_agent.answer.llm import LlamaGenerator
 from voice_agent.answer.retrieval import E5Embedder, Progress, Retriever
-from voice_agent.answer.screening import Screener
+from voice_agent.answer.screening import PERSON, Screener
 from voice_agent.config import Settings
 from voice_agent.content.faq import FaqEntry, FaqStore, load_entries
 from voice_agent.conversation.bus import EventBus
@@ -298,20 +298,24 @@ class Engine:
         if decision is None:
             decision, decided = await self._decide(heard.transcript, lang, session.context)
             yield replace(decided, turn_id=turn_id, t=now())
-        status = await line.consider(decision.kind, lang, heard.transcript or None)
-        if status is not None:
+        kind = PERSON if decision.calls_staff else decision.kind
+        status = await line.consider(kind, lang, heard.transcript or None)
+        if decision.kind == "faq" and decision.entry is not None:
+            session.context = AnswerContext(
+                decision.entry.id, decision.entry.topic, heard.transcript, lang
+            )
+        if status is None:
+            replies = self._answered(decision, heard.transcript, now, turn_id)
+        else:
             messages, hs = self.answerer.messages, self.settings.handoff
             yield handoff_event(status, messages, hs, lang, turn_id=turn_id, t=now())
             words = handoff_words(status, messages, hs, lang)
             if decision.kind == "no_answer":  # not asked for: say why a person is offered
                 words = f"{messages.get('handoff_after_misses', lang)} {words}"
-            replies = self._said(Say(words, lang, handoff=True), now, turn_id)
-        else:
-            if decision.kind == "faq" and decision.entry is not None:
-                session.context = AnswerContext(
-                    decision.entry.id, decision.entry.topic, heard.transcript, lang
-                )
-            replies = self._answered(decision, heard.transcript, now, turn_id)
+            if decision.kind == "faq":  # a covered question and a person asked for: both
+                replies = self._answered(decision, heard.transcript, now, turn_id, then=words)
+            else:
+                replies = self._said(Say(words, lang, handoff=True), now, turn_id)
         async for e in self._reply(turn_id, now, replies, speak):
             yield e
         yield ev.TurnEnded(turn_id=turn_id, t=now())
@@ -426,9 +430,15 @@ class Engine:
         return d, event
 
     async def _answered(
-        self, decision: Decision, question: str, now: Callable[[], float], turn_id: str
+        self,
+        decision: Decision,
+        question: str,
+        now: Callable[[], float],
+        turn_id: str,
+        then: str | None = None,
     ) -> AsyncIterator[ev.ReplyStarted | ev.ErrorEvent | tuple[str, str]]:
-        """The reply's header, then its sentences (curated, rephrased or a system message)."""
+        """The reply's header, then its sentences (curated, rephrased or a system message),
+        then `then` (what the desk said, where a person was asked for too)."""
         yield ev.ReplyStarted(
             turn_id=turn_id,
             t=now(),
@@ -456,6 +466,8 @@ class Engine:
             if said == 0:
                 for s in split_sentences(self.answerer.curated_text(decision)):
                     yield "curated", s
+        for s in split_sentences(then or ""):
+            yield "message", s
 
     async def _said(
         self, say: Say, now: Callable[[], float], turn_id: str
