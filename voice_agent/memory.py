@@ -63,7 +63,6 @@ class Heap:
     def __init__(self, delay: float = 1.0) -> None:
         self.delay = delay
         self.sweeps = 0
-        self.last_sweep_ms = 0.0
         self._pending: asyncio.TimerHandle | None = None
 
     def freeze(self) -> int:
@@ -81,9 +80,9 @@ class Heap:
         self._pending = None
         start = time.perf_counter()
         freed = gc.collect()
-        self.last_sweep_ms = (time.perf_counter() - start) * 1000
         self.sweeps += 1
-        log.debug("heap: %d objects freed in %.1f ms", freed, self.last_sweep_ms)
+        ms = (time.perf_counter() - start) * 1000
+        log.debug("heap: %d objects freed in %.1f ms", freed, ms)
         return freed
 
     def close(self) -> None:

@@ -19,6 +19,13 @@ STT_RATE = 16_000
 RESAMPLER_THREADS = 1
 
 
+def mono_resampler(sample_format: str, rate: int) -> av.AudioResampler:
+    """A resampler to mono `sample_format` at `rate`, single-threaded: every one we make."""
+    return av.AudioResampler(
+        format=sample_format, layout="mono", rate=rate, threads=RESAMPLER_THREADS
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedAudio:
     samples: np.ndarray  # float32 mono in [-1, 1] at STT_RATE
@@ -52,9 +59,7 @@ def decode_audio(data: bytes | Path, *, max_seconds: float) -> DecodedAudio:
             if not container.streams.audio:
                 raise BadInput(f"{name} is not a readable audio file (it has no audio stream)")
             stream = container.streams.audio[0]
-            resampler = av.AudioResampler(
-                format="flt", layout="mono", rate=STT_RATE, threads=RESAMPLER_THREADS
-            )
+            resampler = mono_resampler("flt", STT_RATE)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     arr = out.to_ndarray().reshape(-1)
@@ -85,9 +90,7 @@ def resample_int16(pcm: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Resample mono int16 with libswresample (used once, at the output edge)."""
     if from_rate == to_rate or len(pcm) == 0:
         return pcm.astype(np.int16, copy=False)
-    resampler = av.AudioResampler(
-        format="s16", layout="mono", rate=to_rate, threads=RESAMPLER_THREADS
-    )
+    resampler = mono_resampler("s16", to_rate)
     frame = av.AudioFrame.from_ndarray(
         pcm.reshape(1, -1).astype(np.int16), format="s16", layout="mono"
     )

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import av
 import numpy as np
 from aiortc import RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -25,7 +24,7 @@ from voice_agent.conversation.engine import Engine
 from voice_agent.conversation.handoff import HandoffDesk
 from voice_agent.conversation.hearing import SpeechDetector
 from voice_agent.conversation.wire import encode
-from voice_agent.speech_in.audio import RESAMPLER_THREADS, STT_RATE, resample_int16
+from voice_agent.speech_in.audio import STT_RATE, mono_resampler, resample_int16
 from voice_agent.transports.rtc.echo import echo_likelihood
 from voice_agent.transports.rtc.track import RATE, ReplyTrack
 
@@ -122,9 +121,7 @@ class VoiceSession:
         self._spawn(self._read_microphone(track))
 
     async def _read_microphone(self, track: MediaStreamTrack) -> None:
-        resampler = av.AudioResampler(
-            format="s16", layout="mono", rate=STT_RATE, threads=RESAMPLER_THREADS
-        )
+        resampler = mono_resampler("s16", STT_RATE)
         try:
             while not self.closed:
                 frame = await track.recv()
