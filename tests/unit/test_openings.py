@@ -1,4 +1,5 @@
-"""A greeting or thanks before a question: a refusal is reconsidered without it.
+"""A greeting or thanks before a question: a refusal is reconsidered without it. A request
+for a person at the end of a problem, or beside a covered question.
 
 A scripted retriever (what each text retrieves is set by the test): the rule is about which
 texts are searched and which decision stands. The real-model figures are in
@@ -11,7 +12,13 @@ from typing import Any, cast
 
 import yaml
 
-from voice_agent.answer.decision import closing, decide_question, split_opening
+from voice_agent.answer.decision import (
+    clauses,
+    closing,
+    decide_question,
+    is_question,
+    split_opening,
+)
 from voice_agent.answer.retrieval import Hit, RetrievalResult, Retriever
 from voice_agent.answer.screening import Screening
 from voice_agent.config import RetrievalSettings
@@ -169,3 +176,51 @@ async def test_a_request_for_a_person_after_the_problem_calls_staff() -> None:
     assert (await _decide(answered, text)).decision.kind == "faq" and answered.screened == []
     retriever.screenings = {"chcę rozmawiać z człowiekiem": Screening(None, 0.5, "thanks", 0.95)}
     assert (await _decide(retriever, text)).decision.kind == "off_topic"
+
+
+ASK = Screening(None, 0.5, "human", 0.95)  # a request for a person, screened
+
+
+def test_clauses_keep_their_marks_and_a_question_asks_something() -> None:
+    assert clauses("Chcę rozmawiać z człowiekiem. Jaki jest numer do SNS 24?") == [
+        "Chcę rozmawiać z człowiekiem.",
+        " Jaki jest numer do SNS 24?",
+    ]
+    assert clauses("我想找工作人员。税号怎么办？") == ["我想找工作人员。", "税号怎么办？"]
+    assert clauses("Olá!!") == ["Olá!!"]
+    assert is_question(" Jaki jest numer do SNS 24?") and is_question("税号怎么办？")
+    assert is_question("هل أستطيع تجديد البطاقة؟")
+    assert not is_question("Jaki jest numer do SNS 24.")  # told, not asked
+    assert not is_question(" per favore?") and not is_question("好吗？")  # a courtesy
+
+
+async def test_a_request_for_a_person_beside_a_covered_question_gets_both() -> None:
+    text = "Chcę rozmawiać z człowiekiem. Jaki jest numer do SNS 24?"
+    retriever = Scripted(
+        {
+            text: RetrievalResult((), ASK),  # the whole text reads as a request only
+            "Jaki jest numer do SNS 24?": RetrievalResult(SNS_HIT, ON),
+        },
+        {},
+    )
+    retriever.screenings = {"Chcę rozmawiać z człowiekiem": ASK}
+    d = (await _decide(retriever, text)).decision
+    assert d.kind == "faq" and d.faq_id == "sns24-line"
+    assert d.asks_person and d.calls_staff and d.handoff
+    assert retriever.searched == [text, "Jaki jest numer do SNS 24?"]
+
+
+async def test_a_request_beside_a_problem_told_or_an_uncovered_question_is_only_a_request() -> None:
+    told = "Czekam pół roku na kartę pobytu. Chcę rozmawiać z człowiekiem."
+    uncovered = "Chcę rozmawiać z człowiekiem. Jak założyć firmę w Portugalii?"
+    retriever = Scripted({told: RetrievalResult((), ASK), uncovered: RetrievalResult((), ASK)}, {})
+    retriever.screenings = {"Chcę rozmawiać z człowiekiem": ASK}
+    d = (await _decide(retriever, told)).decision
+    assert d.kind == "human" and not d.asks_person
+    assert retriever.searched == [told]  # no question beside the request: nothing searched
+    d = (await _decide(retriever, uncovered)).decision  # searched, and no entry answers it
+    assert d.kind == "human" and retriever.searched[-1] == "Jak założyć firmę w Portugalii?"
+    only = "Chcę rozmawiać z człowiekiem, proszę."
+    retriever = Scripted({only: RetrievalResult((), ASK)}, {})
+    retriever.screenings = {"Chcę rozmawiać z człowiekiem": ASK}
+    assert (await _decide(retriever, only)).decision.kind == "human"

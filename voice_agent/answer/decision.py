@@ -57,7 +57,7 @@ from typing import Any, Protocol
 from voice_agent.answer.classifier import NOTHING, OFF_TOPIC, Classified
 from voice_agent.answer.retrieval import RetrievalResult, Retriever
 from voice_agent.answer.routes import Route, Routes
-from voice_agent.answer.screening import IDENTITY, PERSON
+from voice_agent.answer.screening import IDENTITY, PERSON, Screening
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry
 
@@ -371,6 +371,9 @@ async def decide_question(
     to someone at the desk") calls staff: that request, after the problem, was too far from
     the exemplars on the whole text. A question refused or not answered becomes a request for
     a person; one answered with an entry keeps its answer and calls staff too (`asks_person`).
+    A request for a person that also asks a covered question ("Queria falar com um
+    funcionário. Como é que tiro o NIF?") is answered too, and calls staff
+    (`_question_beside`).
     A question refused as off-topic that opens with a greeting or thanks ("Dzień dobry, jaki
     jest numer do SNS 24?": the greeting pulls it off the domain) is decided again without
     that opening (`split_opening`), and that decision stands unless it is a refusal too. Only
@@ -378,14 +381,19 @@ async def decide_question(
     another entry first (measured, README)."""
     decided = await _decide_text(retriever, text, language, settings, context)
     d = decided.decision
+    whole = openings == MAX_OPENINGS  # the citizen's own text, not a part of it
     if (
         d.kind in ("faq", "no_answer", "off_topic")
-        and openings == MAX_OPENINGS
+        and whole
         and await _ends_asking(retriever, text, decided, settings)
     ):
         if d.kind == "faq":  # the question is answered, and a person called too
-            return replace(decided, decision=replace(d, handoff=True, asks_person=True))
-        return replace(decided, decision=Decision(PERSON, language, None, d.confidence, True))
+            return _and_person(decided)
+        d = Decision(PERSON, language, None, d.confidence, True)
+        decided = replace(decided, decision=d)
+    if d.kind == PERSON and whole:
+        beside = await _question_beside(retriever, text, language, settings, context)
+        return _and_person(beside) if beside is not None else decided
     refused = decided.decision.kind == "off_topic" and decided.alone.screening.injection is None
     cut = split_opening(text, settings.opening_max_words) if refused and openings > 0 else None
     if cut is not None:
@@ -397,6 +405,64 @@ async def decide_question(
             if rest.decision.kind != "off_topic":
                 return rest
     return decided
+
+
+def _and_person(decided: Decided) -> Decided:
+    """An answered question whose citizen asked for a person too: answered, and staff called."""
+    d = decided.decision
+    return replace(decided, decision=replace(d, handoff=True, asks_person=True))
+
+
+def _asks(sc: Screening, settings: RetrievalSettings) -> bool:
+    """A text screened alone asks for a person: its nearest exemplar is a request, near enough
+    or on the person model, and it is no "tell me a joke"."""
+    if sc.intent != PERSON or _entertain_me(sc.domain, sc.classified, settings):
+        return False
+    return sc.intent_score >= settings.smalltalk_threshold or sc.person >= settings.person_margin
+
+
+MAX_CLAUSES = 6  # a longer text is a story told to a person, not a question beside a request
+_QUESTION_END = re.compile(r"[?？؟]\s*$")
+_CLAUSE_MARKS = re.compile(f"(?:{_CLAUSE_END.pattern})+")  # "Olá!!" ends once
+
+
+def clauses(text: str) -> list[str]:
+    """`text` cut after each clause mark, each clause keeping its mark ("Como tiro o NIF?")."""
+    cuts = [0, *(m.end() for m in _CLAUSE_MARKS.finditer(text)), len(text)]
+    parts = (text[a:b] for a, b in zip(cuts, cuts[1:], strict=False))
+    return [p for p in parts if p.strip(_PUNCTUATION)]
+
+
+def is_question(clause: str) -> bool:
+    """A clause that asks something: it ends with a question mark and is more than a "please?"
+    (3 words, or 4 characters in a script without spaces: "税号怎么办？")."""
+    words = clause.strip(_PUNCTUATION).split()
+    long_enough = len(words) >= 3 or (len(words) == 1 and len(words[0]) >= 4)
+    return long_enough and _QUESTION_END.search(clause) is not None
+
+
+async def _question_beside(
+    retriever: Retriever,
+    text: str,
+    language: str,
+    settings: RetrievalSettings,
+    context: Remembered | None,
+) -> Decided | None:
+    """A covered question asked beside a request for a person ("Queria falar com um
+    funcionário. Como é que tiro o NIF?"), decided on its own: the clauses that ask for a
+    person are set aside, and the rest, where one of its clauses is a question, is decided
+    without them. Only an answer counts (None otherwise): a complaint told before the request
+    ("my card should have come three months ago, can I talk to someone?") is no question, and
+    the nearest entry would not answer it."""
+    parts = clauses(text)
+    if not 2 <= len(parts) <= MAX_CLAUSES:
+        return None
+    kept = [p for p in parts if not _asks(await retriever.screen(p.strip(_PUNCTUATION)), settings)]
+    if len(kept) == len(parts) or not any(is_question(p) for p in kept):
+        return None
+    rest = "".join(kept).strip()  # "Bom dia, como tiro o NIF?": its greeting set aside there
+    decided = await decide_question(retriever, rest, language, settings, context, MAX_OPENINGS - 1)
+    return decided if decided.decision.kind == "faq" else None
 
 
 async def _ends_asking(
@@ -411,11 +477,10 @@ async def _ends_asking(
     if decided.decision.kind == "faq" and whole.person < settings.answered_person_gate:
         return False  # nothing of a request in the whole: not worth screening its end
     sc = await retriever.screen(ending)
-    if sc.intent != PERSON or _entertain_me(sc.domain, sc.classified, settings):
-        return False
     if decided.decision.kind == "faq":  # answered already: only a clear request calls staff
-        return sc.person >= settings.answered_person_margin
-    return sc.intent_score >= settings.smalltalk_threshold or sc.person >= settings.person_margin
+        asks = sc.intent == PERSON and not _entertain_me(sc.domain, sc.classified, settings)
+        return asks and sc.person >= settings.answered_person_margin
+    return _asks(sc, settings)
 
 
 async def _decide_text(

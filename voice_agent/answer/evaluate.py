@@ -6,7 +6,8 @@ One case per line:
   (right abstention, and is the office named one of `areas`?);
 - `{"text", "lang", "kind": "off_topic" | "injection"}`: must be refused;
 - `{"text", "lang", "kind": "greeting" | "thanks" | "goodbye"}`: small talk (that reply);
-- `{"text", "lang", "kind": "human"}`: asks for a person (must call staff);
+- `{"text", "lang", "kind": "human"}`: asks for a person (must call staff); with a `faq_id`,
+  it asks that covered question too (is it answered as well?);
   `{"text", "lang", "kind": "not_human"}`: mentions people but does not ask for one (must not);
 - `{"first", "first_faq_id", "second", "faq_ids", "lang", "kind": "followup" | "switch"}`:
   two turns; the second is decided in the context of the first (right entry on the second?).
@@ -184,6 +185,8 @@ class Tally:
     staff: int = 0  # staff called: a request for a person, or an answer and a person too
     pleasantry: int = 0  # taken for a greeting, thanks or goodbye
     answered: int = 0  # answered with an entry (right or not)
+    with_question: int = 0  # a request for a person that asks a covered question too
+    question_answered: int = 0  # ... and gets that question's entry
     office: int = 0
     context: int = 0
     language: int = 0  # identified as the language the case is in
@@ -198,6 +201,9 @@ class Tally:
         self.staff += o.decided.decision.calls_staff  # asked for, or with an answer
         self.pleasantry += o.kind in PLEASANTRIES
         self.answered += o.faq_id is not None
+        if o.case.kind == "human" and o.case.faq_ids:
+            self.with_question += 1
+            self.question_answered += o.faq_id in o.case.faq_ids
         self.office += o.right_office
         self.context += o.decided.decision.context_from is not None
         self.language += o.language == o.case.lang
@@ -240,7 +246,7 @@ def markdown(outcomes: list[Outcome]) -> str:
         "refuse": "| lang | off-topic / injection | refused | answered with an entry "
         "| staff called | small talk |",
         "asks for a person": "| lang | asks for a person | staff called | answered "
-        "| I don't know | refused |",
+        "| I don't know | refused | with a covered question: answered |",
         "mentions a person": "| lang | mentions a person | staff not called | answered "
         "| I don't know | refused |",
         "small talk": "| lang | greeting / thanks / goodbye | that reply | other small talk "
@@ -274,6 +280,8 @@ def markdown(outcomes: list[Outcome]) -> str:
             elif group in ("asks for a person", "mentions a person"):
                 cells = [_pct(t.right, t.n), _pct(t.answered, t.n), _pct(t.abstained, t.n)]
                 cells.append(_pct(t.refused, t.n))
+                if group == "asks for a person":
+                    cells.append(_pct(t.question_answered, t.with_question))
             else:
                 first = sum(
                     o.first_ok
