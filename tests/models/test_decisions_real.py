@@ -99,15 +99,18 @@ def test_requests_for_a_person_call_staff_and_questions_about_people_do_not(engi
 def test_a_covered_question_with_a_request_for_a_person_calls_staff_too(engine: Engine) -> None:
     """handoff_answered_blind (written blind, per language 3 covered questions asked together
     with a request for a person and 3 that only mention people; README, "How answers are
-    chosen"). Guards the measured 40/60 requests calling staff (28/60 before the end of an
-    answered question was looked at), 56/60 right entries on the others and 2/60 of them
-    calling staff."""
+    chosen"). Guards the measured 53/60 requests calling staff (28/60 before the end of an
+    answered question was looked at, 40/60 before any of its clauses was), 56/60 right entries
+    on the others and 4/60 of them calling staff. On handoff_mixed_blind 83/100 requests call
+    staff (72/100 before any clause was looked at)."""
     outcomes = _measured(engine, "handoff_answered_blind")
     asks = [o for o in outcomes if o.case.kind == "human"]
     covered = [o for o in outcomes if o.case.kind == "faq"]
-    assert sum(o.decided.decision.calls_staff for o in asks) >= 0.6 * len(asks)
+    assert sum(o.decided.decision.calls_staff for o in asks) >= 0.8 * len(asks)
     assert sum(o.right for o in covered) >= 0.9 * len(covered)
-    assert sum(o.decided.decision.calls_staff for o in covered) <= 3
+    assert sum(o.decided.decision.calls_staff for o in covered) <= 5
+    mixed = [o for o in _measured(engine, "handoff_mixed_blind") if o.case.kind == "human"]
+    assert sum(o.decided.decision.calls_staff for o in mixed) >= 0.78 * len(mixed)
 
 
 def test_a_request_for_a_person_beside_a_covered_question_gets_the_answer_too(

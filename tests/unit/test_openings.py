@@ -8,6 +8,7 @@ tests/models/test_decisions_real.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 import yaml
@@ -62,6 +63,9 @@ class Scripted:
             return self.screenings[text]
         intent, score = (self._talk[text], 0.97) if text in self._talk else ("greeting", 0.5)
         return Screening(None, -2.0, intent, score)
+
+    async def screen_each(self, texts: list[str]) -> list[Screening]:
+        return [await self.screen(t) for t in texts]
 
 
 async def _decide(retriever: Scripted, text: str) -> Any:
@@ -224,3 +228,16 @@ async def test_a_request_beside_a_problem_told_or_an_uncovered_question_is_only_
     retriever = Scripted({only: RetrievalResult((), ASK)}, {})
     retriever.screenings = {"Chcę rozmawiać z człowiekiem": ASK}
     assert (await _decide(retriever, only)).decision.kind == "human"
+
+
+async def test_an_answered_question_with_a_clear_request_in_any_clause_calls_staff_too() -> None:
+    text = "Chcę rozmawiać z człowiekiem. Jaki jest numer do SNS 24?"
+    asking = Screening(None, 1.0, None, 0.0, person=-0.5)  # the whole: something of a request
+    retriever = Scripted({text: RetrievalResult(SNS_HIT, asking)}, {})
+    retriever.screenings = {"Chcę rozmawiać z człowiekiem": replace(ASK, person=0.8)}
+    d = (await _decide(retriever, text)).decision
+    assert d.kind == "faq" and d.asks_person and d.calls_staff
+    retriever.screenings = {"Chcę rozmawiać z człowiekiem": replace(ASK, person=0.1)}
+    assert not (await _decide(retriever, text)).decision.asks_person  # not clearly enough
+    quiet = Scripted({text: RetrievalResult(SNS_HIT, replace(asking, person=-2.0))}, {})
+    assert not (await _decide(quiet, text)).decision.asks_person and quiet.screened == []

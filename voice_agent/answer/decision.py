@@ -370,7 +370,8 @@ async def decide_question(
     A question whose end asks for a person (`closing`: "… I've waited six months, let me talk
     to someone at the desk") calls staff: that request, after the problem, was too far from
     the exemplars on the whole text. A question refused or not answered becomes a request for
-    a person; one answered with an entry keeps its answer and calls staff too (`asks_person`).
+    a person; one answered with an entry keeps its answer and calls staff too (`asks_person`)
+    where any of its clauses clearly asks for a person.
     A request for a person that also asks a covered question ("Queria falar com um
     funcionário. Como é que tiro o NIF?") is answered too, and calls staff
     (`_question_beside`).
@@ -457,7 +458,8 @@ async def _question_beside(
     parts = clauses(text)
     if not 2 <= len(parts) <= MAX_CLAUSES:
         return None
-    kept = [p for p in parts if not _asks(await retriever.screen(p.strip(_PUNCTUATION)), settings)]
+    screenings = await retriever.screen_each([p.strip(_PUNCTUATION) for p in parts])
+    kept = [p for p, sc in zip(parts, screenings, strict=True) if not _asks(sc, settings)]
     if len(kept) == len(parts) or not any(is_question(p) for p in kept):
         return None
     rest = "".join(kept).strip()  # "Bom dia, como tiro o NIF?": its greeting set aside there
@@ -469,18 +471,23 @@ async def _ends_asking(
     retriever: Retriever, text: str, decided: Decided, settings: RetrievalSettings
 ) -> bool:
     """Whether the end of `text` (`closing`), screened alone, asks for a person: its nearest
-    exemplar is a request, near enough or on the person model (well on it where the question
-    is answered already), and it is no "tell me a joke"."""
+    exemplar is a request, near enough or on the person model, and it is no "tell me a joke".
+    Where the question is answered already, any of its clauses may be the request ("Quero
+    falar com uma pessoa. Como renovo o título?"), and it must be well on the person model."""
     ending, whole = closing(text), decided.alone.screening
-    if ending is None or whole.injection is not None:
+    if whole.injection is not None:
         return False
-    if decided.decision.kind == "faq" and whole.person < settings.answered_person_gate:
-        return False  # nothing of a request in the whole: not worth screening its end
-    sc = await retriever.screen(ending)
-    if decided.decision.kind == "faq":  # answered already: only a clear request calls staff
+    if decided.decision.kind != "faq":
+        return ending is not None and _asks(await retriever.screen(ending), settings)
+    if whole.person < settings.answered_person_gate:
+        return False  # nothing of a request in the whole: not worth screening its parts
+    parts = [p.strip(_PUNCTUATION) for p in clauses(text)]
+    parts = parts if 2 <= len(parts) <= MAX_CLAUSES else []
+    for sc in await retriever.screen_each(list(dict.fromkeys([*parts, *filter(None, [ending])]))):
         asks = sc.intent == PERSON and not _entertain_me(sc.domain, sc.classified, settings)
-        return asks and sc.person >= settings.answered_person_margin
-    return _asks(sc, settings)
+        if asks and sc.person >= settings.answered_person_margin:
+            return True
+    return False
 
 
 async def _decide_text(

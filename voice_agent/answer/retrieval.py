@@ -241,12 +241,19 @@ class Retriever:
         hits.sort(key=lambda h: h.score, reverse=True)
         return RetrievalResult(tuple(hits[: self._settings.top_k]), screening)
 
-    def _screen(self, text: str) -> Screening:
-        return self._screener.screen(text, self._embedder.embed([text])[0])
+    def _screen(self, texts: Sequence[str]) -> list[Screening]:
+        vectors = self._embedder.embed(list(texts))
+        return [self._screener.screen(t, q) for t, q in zip(texts, vectors, strict=True)]
 
     async def screen(self, text: str) -> Screening:
         """The screening of a short text alone (no FAQ search): its nearest small talk, etc."""
-        return await self._worker.run_for(self._settings.timeout_s, self._screen, text)
+        return (await self.screen_each([text]))[0]
+
+    async def screen_each(self, texts: Sequence[str]) -> list[Screening]:
+        """`screen` for several texts (a question's clauses), embedded in one batch."""
+        if not texts:
+            return []
+        return await self._worker.run_for(self._settings.timeout_s, self._screen, texts)
 
     async def search_async(self, question: str) -> RetrievalResult:
         return await self._worker.run_for(self._settings.timeout_s, self.search, question)
