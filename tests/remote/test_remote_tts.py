@@ -42,9 +42,10 @@ async def heard(whisper: WhisperStt, audio: SpeechAudio) -> set[str]:
 
 
 def recognisable(heard: set[str]) -> bool:
-    """Piper samples noise, so each rendering differs a little and Whisper may mishear one
-    word ("Call" as "Cole"); two of the sentence's three key words must come through."""
-    return len({"call", "sns", "line"} & heard) >= 2
+    """Piper samples noise, so each rendering differs a little and Whisper may mishear a word
+    or two ("Call" as "Cole", as "cullbid" in one CI run, with "SNS" lost); three of the
+    sentence's five key words must come through."""
+    return len({"call", "sns", "line", "808", "24"} & heard) >= 3
 
 
 class LocalVoices:
