@@ -101,8 +101,8 @@ def test_a_covered_question_with_a_request_for_a_person_calls_staff_too(engine: 
     with a request for a person and 3 that only mention people; README, "How answers are
     chosen"). Guards the measured 53/60 requests calling staff (28/60 before the end of an
     answered question was looked at, 40/60 before any of its clauses was), 56/60 right entries
-    on the others and 4/60 of them calling staff. On handoff_mixed_blind 83/100 requests call
-    staff (72/100 before any clause was looked at)."""
+    on the others and 4/60 of them calling staff. On handoff_mixed_blind 86/100 requests call
+    staff (72/100 before any clause was looked at, 83/100 before the start of a long one)."""
     outcomes = _measured(engine, "handoff_answered_blind")
     asks = [o for o in outcomes if o.case.kind == "human"]
     covered = [o for o in outcomes if o.case.kind == "faq"]
@@ -110,7 +110,20 @@ def test_a_covered_question_with_a_request_for_a_person_calls_staff_too(engine: 
     assert sum(o.right for o in covered) >= 0.9 * len(covered)
     assert sum(o.decided.decision.calls_staff for o in covered) <= 5
     mixed = [o for o in _measured(engine, "handoff_mixed_blind") if o.case.kind == "human"]
-    assert sum(o.decided.decision.calls_staff for o in mixed) >= 0.78 * len(mixed)
+    assert sum(o.decided.decision.calls_staff for o in mixed) >= 0.8 * len(mixed)
+
+
+def test_a_request_woven_into_a_covered_question_calls_staff_too(engine: Engine) -> None:
+    """handoff_woven_blind (written blind: per language 3 one-sentence covered questions that
+    ask someone here to explain them, 3 that only mention people). Guards the measured 40/60
+    requests calling staff (27/60 before the start of a long clause was screened) and 1/60
+    covered questions calling staff (1/60 before)."""
+    outcomes = _measured(engine, "handoff_woven_blind")
+    asks = [o for o in outcomes if o.case.kind == "human"]
+    covered = [o for o in outcomes if o.case.kind == "faq"]
+    assert sum(o.decided.decision.calls_staff for o in asks) >= 0.6 * len(asks)
+    assert sum(o.faq_id in o.case.faq_ids for o in asks) >= 0.55 * len(asks)  # 37/60
+    assert sum(o.decided.decision.calls_staff for o in covered) <= 3
 
 
 def test_a_request_for_a_person_beside_a_covered_question_gets_the_answer_too(

@@ -241,3 +241,13 @@ async def test_an_answered_question_with_a_clear_request_in_any_clause_calls_sta
     assert not (await _decide(retriever, text)).decision.asks_person  # not clearly enough
     quiet = Scripted({text: RetrievalResult(SNS_HIT, replace(asking, person=-2.0))}, {})
     assert not (await _decide(quiet, text)).decision.asks_person and quiet.screened == []
+
+
+async def test_a_request_woven_into_an_answered_question_calls_staff_too() -> None:
+    text = "Czy ktoś z obsługi tutaj mógłby mi wytłumaczyć jaki jest numer do SNS 24?"
+    asking = Screening(None, 1.0, None, 0.0, person=-0.5)
+    retriever = Scripted({text: RetrievalResult(SNS_HIT, asking)}, {})
+    head = "Czy ktoś z obsługi tutaj mógłby mi wytłumaczyć"  # its first 8 words
+    retriever.screenings = {head: replace(ASK, person=0.8)}
+    d = (await _decide(retriever, text)).decision
+    assert d.kind == "faq" and d.asks_person and head in retriever.screened

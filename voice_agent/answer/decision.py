@@ -467,13 +467,25 @@ async def _question_beside(
     return decided if decided.decision.kind == "faq" else None
 
 
+def _head(clause: str) -> str | None:
+    """The start of a long clause, where a request woven into a question sits ("is there
+    someone here who could explain how ..."): its first CLOSING_WORDS words."""
+    words = clause.split()
+    if len(words) > CLOSING_WORDS:
+        return " ".join(words[:CLOSING_WORDS])
+    if len(words) == 1 and len(clause) > 4 * CLOSING_WORDS:
+        return clause[: 2 * CLOSING_WORDS]
+    return None
+
+
 async def _ends_asking(
     retriever: Retriever, text: str, decided: Decided, settings: RetrievalSettings
 ) -> bool:
     """Whether the end of `text` (`closing`), screened alone, asks for a person: its nearest
     exemplar is a request, near enough or on the person model, and it is no "tell me a joke".
-    Where the question is answered already, any of its clauses may be the request ("Quero
-    falar com uma pessoa. Como renovo o título?"), and it must be well on the person model."""
+    Where the question is answered already, any of its clauses, or the start of a long one,
+    may be the request ("Quero falar com uma pessoa. Como renovo o título?"; "is there someone
+    here who could explain how ..."), and it must be well on the person model."""
     ending, whole = closing(text), decided.alone.screening
     if whole.injection is not None:
         return False
@@ -482,8 +494,10 @@ async def _ends_asking(
     if whole.person < settings.answered_person_gate:
         return False  # nothing of a request in the whole: not worth screening its parts
     parts = [p.strip(_PUNCTUATION) for p in clauses(text)]
-    parts = parts if 2 <= len(parts) <= MAX_CLAUSES else []
-    for sc in await retriever.screen_each(list(dict.fromkeys([*parts, *filter(None, [ending])]))):
+    parts = parts if len(parts) <= MAX_CLAUSES else []
+    heads = [h for h in map(_head, parts) if h]
+    texts = [*(parts if len(parts) >= 2 else []), *heads, *filter(None, [ending])]
+    for sc in await retriever.screen_each(list(dict.fromkeys(texts))):
         asks = sc.intent == PERSON and not _entertain_me(sc.domain, sc.classified, settings)
         if asks and sc.person >= settings.answered_person_margin:
             return True
