@@ -57,7 +57,7 @@ from typing import Any, Protocol
 from voice_agent.answer.classifier import NOTHING, OFF_TOPIC, Classified
 from voice_agent.answer.retrieval import RetrievalResult, Retriever
 from voice_agent.answer.routes import Route, Routes
-from voice_agent.answer.screening import IDENTITY, PERSON, Screening
+from voice_agent.answer.screening import IDENTITY, PERSON, QUESTION_MARKS, Screening
 from voice_agent.config import RetrievalSettings
 from voice_agent.content.faq import FaqEntry
 
@@ -414,16 +414,18 @@ def _and_person(decided: Decided) -> Decided:
     return replace(decided, decision=replace(d, handoff=True, asks_person=True))
 
 
-def _asks(sc: Screening, settings: RetrievalSettings) -> bool:
+def _asks(sc: Screening, settings: RetrievalSettings, *, clearly: bool = False) -> bool:
     """A text screened alone asks for a person: its nearest exemplar is a request, near enough
-    or on the person model, and it is no "tell me a joke"."""
+    or on the person model (well on it, `clearly`, where the question is answered already),
+    and it is no "tell me a joke"."""
     if sc.intent != PERSON or _entertain_me(sc.domain, sc.classified, settings):
         return False
+    if clearly:
+        return sc.person >= settings.answered_person_margin
     return sc.intent_score >= settings.smalltalk_threshold or sc.person >= settings.person_margin
 
 
 MAX_CLAUSES = 6  # a longer text is a story told to a person, not a question beside a request
-_QUESTION_END = re.compile(r"[?？؟]\s*$")
 _CLAUSE_MARKS = re.compile(f"(?:{_CLAUSE_END.pattern})+")  # "Olá!!" ends once
 
 
@@ -439,7 +441,7 @@ def is_question(clause: str) -> bool:
     (3 words, or 4 characters in a script without spaces: "税号怎么办？")."""
     words = clause.strip(_PUNCTUATION).split()
     long_enough = len(words) >= 3 or (len(words) == 1 and len(words[0]) >= 4)
-    return long_enough and _QUESTION_END.search(clause) is not None
+    return long_enough and clause.rstrip().endswith(QUESTION_MARKS)
 
 
 async def _question_beside(
@@ -481,11 +483,10 @@ def _head(clause: str) -> str | None:
 async def _ends_asking(
     retriever: Retriever, text: str, decided: Decided, settings: RetrievalSettings
 ) -> bool:
-    """Whether the end of `text` (`closing`), screened alone, asks for a person: its nearest
-    exemplar is a request, near enough or on the person model, and it is no "tell me a joke".
+    """Whether the end of `text` (`closing`), screened alone, asks for a person (`_asks`).
     Where the question is answered already, any of its clauses, or the start of a long one,
     may be the request ("Quero falar com uma pessoa. Como renovo o título?"; "is there someone
-    here who could explain how ..."), and it must be well on the person model."""
+    here who could explain how ..."), and it must ask clearly."""
     ending, whole = closing(text), decided.alone.screening
     if whole.injection is not None:
         return False
@@ -494,14 +495,11 @@ async def _ends_asking(
     if whole.person < settings.answered_person_gate:
         return False  # nothing of a request in the whole: not worth screening its parts
     parts = [p.strip(_PUNCTUATION) for p in clauses(text)]
-    parts = parts if len(parts) <= MAX_CLAUSES else []
-    heads = [h for h in map(_head, parts) if h]
-    texts = [*(parts if len(parts) >= 2 else []), *heads, *filter(None, [ending])]
-    for sc in await retriever.screen_each(list(dict.fromkeys(texts))):
-        asks = sc.intent == PERSON and not _entertain_me(sc.domain, sc.classified, settings)
-        if asks and sc.person >= settings.answered_person_margin:
-            return True
-    return False
+    if len(parts) > MAX_CLAUSES:
+        parts = []
+    texts = [*(parts if len(parts) >= 2 else []), *map(_head, parts), ending]
+    screenings = await retriever.screen_each(list(dict.fromkeys(filter(None, texts))))
+    return any(_asks(sc, settings, clearly=True) for sc in screenings)
 
 
 async def _decide_text(
